@@ -4,15 +4,15 @@ import seedrandom from 'seedrandom';
 export type RandomPurpose = 'init' | 'split' | 'shuffle' | 'augment' | 'dropout' | 'synthetic' | 'bootstrap' | string;
 
 /** The serialisable state of an Rng (seedrandom's ARC4 state). */
-export type RngState = object;
+export type RngState = seedrandom.State.Arc4;
 
 /**
  * A seeded random stream. `state()` and `Rng.restore()` make resume exact.
  */
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private readonly prng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
 
-  private constructor(prng: seedrandom.PRNG) {
+  private constructor(prng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>) {
     this.prng = prng;
   }
 
@@ -22,7 +22,7 @@ export class Rng {
   }
 
   static restore(state: RngState): Rng {
-    return new Rng(seedrandom('', { state: state as seedrandom.State }));
+    return new Rng(seedrandom('', { state }));
   }
 
   state(): RngState {

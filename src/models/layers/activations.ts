@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Exact GELU, x·Φ(x), as torch.nn.GELU() (not the tanh approximation). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** SiLU (swish), x·sigmoid(x). */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+export type ActivationName = 'gelu' | 'silu' | 'relu' | 'sigmoid' | 'identity';
+
+export function activation(name: ActivationName): (x: tf.Tensor) => tf.Tensor {
+  switch (name) {
+    case 'gelu':
+      return gelu;
+    case 'silu':
+      return silu;
+    case 'relu':
+      return (x) => tf.relu(x);
+    case 'sigmoid':
+      return (x) => tf.sigmoid(x);
+    case 'identity':
+      return (x) => x;
+  }
+}

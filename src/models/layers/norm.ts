@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from './module';
+
+export interface BatchNorm2dArgs {
+  numFeatures: number;
+  eps?: number;
+  /** PyTorch convention: running = (1 - momentum)·running + momentum·batch. */
+  momentum?: number;
+}
+
+/**
+ * Batch normalisation over N, H, W of NHWC input with PyTorch semantics: training normalises by
+ * the batch's biased variance and updates running_var with the unbiased one.
+ * `frozen` keeps inference behaviour even in training mode (linear probing).
+ */
+export class BatchNorm2d extends Module {
+  readonly args: Required<BatchNorm2dArgs>;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  frozen = false;
+
+  constructor(args: BatchNorm2dArgs) {
+    super();
+    this.args = { eps: 1e-5, momentum: 0.1, ...args };
+    const c = args.numFeatures;
+    this.weight = this.addParam('weight', tf.ones([c]));
+    this.bias = this.addParam('bias', tf.zeros([c]));
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([c]));
+    this.runningVar = this.addBuffer('running_var', tf.ones([c]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor4D {
+    const x4 = x as tf.Tensor4D;
+    const { eps, momentum } = this.args;
+    if (!this.training || this.frozen) {
+      return tf.batchNorm4d(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, eps);
+    }
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x4, [0, 1, 2]);
+      const n = x4.size / x4.shape[3];
+      // Running statistics are state, not part of the loss: update them from detached copies.
+      const m = tf.tidy(() => tf.clone(mean));
+      const unbiased = tf.tidy(() => tf.mul(variance, n / Math.max(n - 1, 1)));
+      this.runningMean.assign(tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - momentum), tf.mul(m, momentum))));
+      this.runningVar.assign(tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - momentum), tf.mul(unbiased, momentum))));
+      return tf.batchNorm4d(x4, mean as tf.Tensor1D, variance as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, eps);
+    });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...this.args };
+  }
+}
+
+export interface LayerNormArgs {
+  normalizedShape: number;
+  eps?: number;
+}
+
+/** Layer normalisation over the last axis. */
+export class LayerNorm extends Module {
+  readonly args: Required<LayerNormArgs>;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(args: LayerNormArgs) {
+    super();
+    this.args = { eps: 1e-5, ...args };
+    this.weight = this.addParam('weight', tf.ones([args.normalizedShape]));
+    this.bias = this.addParam('bias', tf.zeros([args.normalizedShape]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.args.eps)));
+      return tf.add(tf.mul(normed, this.weight), this.bias);
+    });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...this.args };
+  }
+}

@@ -1,0 +1,54 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ReduceLROnPlateau, ReduceLROnPlateauOptions } from '../../src/train/reduce-lr-on-plateau';
+
+interface PlateauCase {
+  name: string;
+  options: Record<string, number | string>;
+  metrics: number[];
+  lrs: number[];
+  initial_lr: number;
+}
+
+const reference = JSON.parse(fs.readFileSync(path.join(__dirname, 'torch-reference.json'), 'utf8'));
+
+function toOptions(o: Record<string, number | string>): Partial<ReduceLROnPlateauOptions> {
+  const map: Record<string, keyof ReduceLROnPlateauOptions> = { threshold_mode: 'thresholdMode', min_lr: 'minLr' };
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [map[k] ?? k, v])) as Partial<ReduceLROnPlateauOptions>;
+}
+
+describe('ReduceLROnPlateau', () => {
+  test.each(reference.plateau.map((c: PlateauCase) => [c.name, c]))('learning rates equal torch.optim for %s', (_name, c) => {
+    const { options, metrics, lrs, initial_lr } = c as PlateauCase;
+    const sched = new ReduceLROnPlateau(toOptions(options));
+    let lr = initial_lr;
+    const seen = metrics.map((m) => (lr = sched.step(m, lr)));
+    expect(seen).toHaveLength(lrs.length);
+    seen.forEach((v, i) => expect(v).toBeCloseTo(lrs[i], 12));
+  });
+
+  test('reduces after patience + 1 bad epochs (not patience, as Keras does)', () => {
+    const sched = new ReduceLROnPlateau({ mode: 'max', patience: 2, factor: 0.5 });
+    const lrs = [0.9, 0.8, 0.8, 0.8].map((m) => sched.step(m, 1));
+    expect(lrs).toEqual([1, 1, 1, 0.5]);
+  });
+
+  test('state round-trips so a resumed scheduler continues identically', () => {
+    const a = new ReduceLROnPlateau({ mode: 'max', patience: 1, cooldown: 1 });
+    let lr = 1;
+    for (const m of [0.5, 0.4, 0.4]) lr = a.step(m, lr);
+    const b = new ReduceLROnPlateau({ mode: 'max', patience: 1, cooldown: 1 });
+    b.setState(JSON.parse(JSON.stringify({ ...a.getState(), best: a.getState().best })));
+    let lrA = lr;
+    let lrB = lr;
+    for (const m of [0.3, 0.3, 0.3, 0.6, 0.2, 0.2]) {
+      lrA = a.step(m, lrA);
+      lrB = b.step(m, lrB);
+      expect(lrB).toBe(lrA);
+    }
+  });
+
+  test('rejects a factor of 1 or more', () => {
+    expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow(/factor must be < 1/);
+  });
+});
