@@ -7,6 +7,8 @@ import { LayerNorm } from './layers/norm';
 import { Dropout, DropPath } from './layers/dropout';
 import { gelu } from './layers/activations';
 import { registerModel } from './registry';
+import { resamplePosEmbed } from './interpolate';
+import type { HostTensor } from './weights/tensor';
 
 export interface VisionTransformerArgs {
   imgSize: number;
@@ -231,6 +233,13 @@ export class VisionTransformer extends ClassifierModel {
       for (const block of this.blocks) t = block.forward(t);
       return this.norm.forward(t) as tf.Tensor3D;
     });
+  }
+
+  /** Position embeddings of weights trained at another size are resampled to this grid (bicubic, as timm). */
+  override adaptPretrained(name: string, tensor: HostTensor): HostTensor {
+    if (name !== 'pos_embed') return tensor;
+    const grid = Math.floor(this.args.imgSize / this.args.patchSize);
+    return resamplePosEmbed(tensor, [grid, grid], 1, { antialias: true, source: 'pos_embed' });
   }
 
   forwardHead(features: tf.Tensor, preLogits = false): tf.Tensor2D {

@@ -1,0 +1,60 @@
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ClassifierModel, createModel } from '../../src/models';
+import { loadWeights } from '../../src/models/load-weights';
+import { ApplyStateDictReport } from '../../src/models/state';
+import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weights/safetensors';
+import { FIXTURES_DIR } from '../helpers/shared';
+
+/** ‖a − b‖ / ‖b‖ */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+export interface FixtureRun {
+  model: ClassifierModel;
+  report: ApplyStateDictReport;
+  /** timm's create_model kwargs the fixture was made with. */
+  kwargs: Record<string, unknown>;
+  errLogits: number;
+  errPreLogits: number;
+  /** Tensors alive after the forward passes minus before (0: nothing leaked). */
+  leaked: number;
+}
+
+/**
+ * Builds the fixture's timm model under its registered name (with `toArgs` translating timm's kwargs),
+ * loads the fixture strictly and compares logits and pre-logits with the float64 reference.
+ * The caller disposes `model`.
+ */
+export function runFixture(fixture: string, toArgs: (kwargs: Record<string, unknown>) => Record<string, unknown>): FixtureRun {
+  const weights = path.join(FIXTURES_DIR, `${fixture}.safetensors`);
+  const meta = readSafetensorsMetadata(weights);
+  const kwargs = JSON.parse(meta.timm_kwargs) as Record<string, unknown>;
+  const io = readSafetensors(path.join(FIXTURES_DIR, `${fixture}.io.safetensors`));
+  const input = io.get('input')!;
+  const model = createModel(meta.timm_model, {
+    numClasses: Number(meta.num_classes),
+    imageSize: input.shape[2],
+    initialize: false,
+    args: toArgs(kwargs),
+  });
+  const report = loadWeights(model, weights, { strict: true });
+  const before = tf.memory().numTensors;
+  const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data as Float32Array, input.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor4D;
+  const logits = model.forward(x);
+  const pre = model.preLogits(x);
+  const errLogits = relativeError(logits.dataSync(), io.get('logits')!.data as Float32Array);
+  const errPreLogits = relativeError(pre.dataSync(), io.get('pre_logits')!.data as Float32Array);
+  tf.dispose([x, logits, pre]);
+  const leaked = tf.memory().numTensors - before;
+  // eslint-disable-next-line no-console
+  console.log(`${fixture}: logits rel err ${errLogits.toExponential(2)}, pre-logits ${errPreLogits.toExponential(2)}`);
+  return { model, report, kwargs, errLogits, errPreLogits, leaked };
+}
