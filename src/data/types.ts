@@ -37,6 +37,12 @@ export interface Dataset {
   samples: Sample[];
   /** Loads one image (decoded, not yet resized). Generated datasets render here. */
   loadImage(sample: Sample): Promise<RgbImage>;
+  /**
+   * Optional faster path to the image as the pipeline wants it: resized to size x size the way
+   * `resizeRgb` does. File sources decode and resize in one sharp call (JPEG shrink-on-load);
+   * when absent the pipeline resizes what `loadImage` returns.
+   */
+  loadImageAtSize?(sample: Sample, size: number): Promise<RgbImage>;
   /** Problems found while loading that did not stop it (missing files, skipped rows), one line each. */
   warnings: string[];
 }

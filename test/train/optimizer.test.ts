@@ -21,8 +21,10 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('AdamOptimizer', () => {
-  test.each(ref.cases.map((c: { name: string }) => [c.name, c]))('%s matches torch.optim step by step', (_n, c) => {
-    const { options, decoupled, steps } = c as { options: { lr: number; betas: [number, number]; eps: number; weight_decay: number }; decoupled: boolean; steps: number[][] };
+  type Case = { name: string; options: { lr: number; betas: [number, number]; eps: number; weight_decay: number }; decoupled: boolean; steps: number[][] };
+  const cases: [string, Case][] = ref.cases.map((c: Case) => [c.name, c]);
+  test.each(cases)('%s matches torch.optim step by step', (_n, c) => {
+    const { options, decoupled, steps } = c;
     const variable = tf.variable(tf.tensor(ref.initial, ref.shape));
     const opt = new AdamOptimizer({ lr: options.lr, betas: options.betas, eps: options.eps, weightDecay: options.weight_decay, decoupled });
     const entry = { name: 'w', variable, lrScale: 1, decay: true };

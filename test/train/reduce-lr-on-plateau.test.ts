@@ -18,8 +18,9 @@ function toOptions(o: Record<string, number | string>): Partial<ReduceLROnPlatea
 }
 
 describe('ReduceLROnPlateau', () => {
-  test.each(reference.plateau.map((c: PlateauCase) => [c.name, c]))('learning rates equal torch.optim for %s', (_name, c) => {
-    const { options, metrics, lrs, initial_lr } = c as PlateauCase;
+  const cases: [string, PlateauCase][] = reference.plateau.map((c: PlateauCase) => [c.name, c]);
+  test.each(cases)('learning rates equal torch.optim for %s', (_name, c) => {
+    const { options, metrics, lrs, initial_lr } = c;
     const sched = new ReduceLROnPlateau(toOptions(options));
     let lr = initial_lr;
     const seen = metrics.map((m) => (lr = sched.step(m, lr)));

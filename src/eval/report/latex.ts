@@ -33,7 +33,7 @@ export interface LatexTableOptions {
 }
 
 /** "0.912 [0.881, 0.940]" when the report has an interval, "0.912" otherwise, "n/a" when undefined. */
-function valueCell(report: MetricsReport, key: string, digits: number): string {
+export function valueCell(report: MetricsReport, key: string, digits: number): string {
   const m = report.headline[key];
   if (m === undefined) return '--';
   if (!isDefined(m)) return 'n/a';

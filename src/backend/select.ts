@@ -1,0 +1,205 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../util/errors';
+import { registerGradients } from './gradients';
+import { registerWasmTrainingKernels } from './wasm';
+
+/** The backends a config or `--backend` may name; `auto` takes the first of the others that loads. */
+export const BACKEND_NAMES = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+/** A backend that actually runs (never `auto`). */
+export type RunningBackendName = Exclude<BackendName, 'auto'>;
+
+/** The order `auto` tries them in: fastest first, the pure-JS cpu backend only as the last resort. */
+export const AUTO_ORDER: readonly RunningBackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendAttempt {
+  name: RunningBackendName;
+  ok: boolean;
+  /** why it could not be used (absent when ok) */
+  reason?: string;
+}
+
+export interface BackendInfo {
+  /** the backend that runs */
+  name: RunningBackendName;
+  /** tf.getBackend(): 'tensorflow' for cuda and tensorflow, else the same as name */
+  tfBackend: string;
+  /** every backend tried, in order, up to and including the one taken */
+  tried: BackendAttempt[];
+  /** one line for the user: which backend runs, and why the ones before it did not */
+  message: string;
+  /**
+   * whether tfjs-core's gradient functions are registered (training needs them; see gradients.ts).
+   * When false, `message` says what to install and registerGradients() throws that error.
+   */
+  gradients: boolean;
+}
+
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
+/** What each backend is, for messages. */
+const DESCRIPTION: Record<RunningBackendName, string> = {
+  cuda: 'libtensorflow with CUDA, via @tensorflow/tfjs-node-gpu',
+  tensorflow: 'libtensorflow on the CPU, via @tensorflow/tfjs-node',
+  wasm: 'TensorFlow.js WebAssembly, with fundus-train\'s training kernels',
+  cpu: 'TensorFlow.js pure JavaScript, far too slow to train real models',
+};
+
+/** The npm package behind each native backend (both optional dependencies). */
+const NATIVE_PACKAGE = { cuda: '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' } as const;
+
+/** Why a native backend is missing, in the words the user needs. */
+const NOT_INSTALLED = (pkg: string): string =>
+  `${pkg} is not installed (its install needs libtensorflow, downloaded from storage.googleapis.com during npm install; ` +
+  'npm skips this optional dependency when that download fails)';
+
+let current: { requested: BackendName; info: BackendInfo } | undefined;
+
+/**
+ * Selects and initialises a TensorFlow.js backend. `auto` tries cuda, tensorflow, wasm and cpu in that
+ * order and takes the first that loads. Naming cuda or tensorflow when it cannot load is a UserError
+ * saying what to install or which backend to use instead. Calling it again with the same request
+ * returns the same answer without re-initialising.
+ */
+export async function initBackend(requested: BackendName): Promise<BackendInfo> {
+  if (!isBackendName(requested)) {
+    throw new UserError(`unknown backend '${String(requested)}': use one of ${BACKEND_NAMES.join(', ')}`);
+  }
+  if (current != null && current.requested === requested && tf.getBackend() === current.info.tfBackend) {
+    return current.info;
+  }
+  const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
+  const tried: BackendAttempt[] = [];
+  for (const name of candidates) {
+    const failure = await tryBackend(name);
+    if (failure == null) {
+      tried.push({ name, ok: true });
+      const gradientProblem = gradientsProblem();
+      const message = selectionMessage(name, tried) + (gradientProblem == null ? '' : `; cannot train: ${gradientProblem}`);
+      const info: BackendInfo = { name, tfBackend: tf.getBackend(), tried, message, gradients: gradientProblem == null };
+      current = { requested, info };
+      return info;
+    }
+    tried.push({ name, ok: false, reason: failure });
+  }
+  throw new UserError(unavailableMessage(requested, tried));
+}
+
+/** Registers tfjs-core's gradients; returns why that is impossible, or undefined once they are registered. */
+function gradientsProblem(): string | undefined {
+  try {
+    registerGradients();
+    return undefined;
+  } catch (e) {
+    return firstLine(e);
+  }
+}
+
+/** Loads and activates one backend; returns why it failed, or undefined when it runs. */
+async function tryBackend(name: RunningBackendName): Promise<string | undefined> {
+  try {
+    switch (name) {
+      case 'cuda':
+      case 'tensorflow': {
+        const pkg = NATIVE_PACKAGE[name];
+        const missing = loadOptional(pkg);
+        if (missing != null) return missing;
+        // Both native packages register themselves as tfjs backend 'tensorflow'.
+        return await activate('tensorflow');
+      }
+      case 'wasm': {
+        require('@tensorflow/tfjs-backend-wasm');
+        registerWasmTrainingKernels();
+        return await activate('wasm');
+      }
+      case 'cpu': {
+        require('@tensorflow/tfjs-backend-cpu');
+        return await activate('cpu');
+      }
+    }
+  } catch (e) {
+    return `failed to load: ${firstLine(e)}`;
+  }
+}
+
+/** requires an optional package; returns why it is unusable, or undefined once loaded */
+function loadOptional(pkg: string): string | undefined {
+  try {
+    require(pkg);
+    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // MODULE_NOT_FOUND for the package itself means npm skipped it; for anything else it is broken.
+    if (err.code === 'MODULE_NOT_FOUND' && firstLine(e).includes(`'${pkg}'`)) return NOT_INSTALLED(pkg);
+    return `${pkg} is installed but failed to load: ${firstLine(e)}`;
+  }
+}
+
+async function activate(tfName: string): Promise<string | undefined> {
+  if (tf.findBackendFactory(tfName) == null) return `no TensorFlow.js backend '${tfName}' was registered`;
+  const ok = await tf.setBackend(tfName);
+  if (!ok) return `TensorFlow.js could not initialise backend '${tfName}'`;
+  await tf.ready();
+  return undefined;
+}
+
+function selectionMessage(name: RunningBackendName, tried: BackendAttempt[]): string {
+  const skipped = tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
+  const why = skipped.length === 0 ? '' : `; not taken: ${skipped.join('; ')}`;
+  return `backend ${name} (${DESCRIPTION[name]})${why}`;
+}
+
+function unavailableMessage(requested: BackendName, tried: BackendAttempt[]): string {
+  const reasons = tried.map((t) => `${t.name}: ${t.reason}`).join('; ');
+  if (requested === 'cuda' || requested === 'tensorflow') {
+    const pkg = NATIVE_PACKAGE[requested];
+    const extra = requested === 'cuda' ? ' with CUDA and cuDNN present' : '';
+    return `backend ${requested} is not available (${reasons}); install it with \`npm install ${pkg}\` on a machine that can reach ` +
+      `storage.googleapis.com${extra}, or use --backend wasm (or auto)`;
+  }
+  return `backend ${requested} is not available (${reasons}); use --backend auto`;
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0].trim();
+}
+
+/** Facts about the running backend for a run's manifest.json. */
+export interface BackendDescription {
+  backend: RunningBackendName | 'unknown';
+  tfBackend: string;
+  tfjsVersion: string;
+  /** version of the package providing the backend */
+  packageVersion?: string;
+  wasm?: { simd: boolean; threads: number };
+}
+
+/** Describes the active backend (call after initBackend). */
+export async function describeBackend(info?: BackendInfo): Promise<BackendDescription> {
+  const tfBackend = tf.getBackend();
+  const name = info?.name ?? (isBackendName(tfBackend) && tfBackend !== 'auto' ? tfBackend : 'unknown');
+  const description: BackendDescription = { backend: name, tfBackend, tfjsVersion: tf.version_core };
+  const pkg = name === 'cuda' || name === 'tensorflow' ? NATIVE_PACKAGE[name]
+    : name === 'wasm' ? '@tensorflow/tfjs-backend-wasm'
+      : name === 'cpu' ? '@tensorflow/tfjs-backend-cpu' : undefined;
+  if (pkg != null) description.packageVersion = packageVersion(pkg);
+  if (tfBackend === 'wasm') {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    description.wasm = {
+      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+      threads: wasm.getThreadsCount(),
+    };
+  }
+  return description;
+}
+
+function packageVersion(pkg: string): string | undefined {
+  try {
+    return (require(`${pkg}/package.json`) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}

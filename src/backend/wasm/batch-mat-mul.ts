@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { heapBatchLayout } from './heap-layout';
+import { adoptOutput, asTensor, required } from './kernel-registration';
+import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
+
+/**
+ * BatchMatMul for wasm that keeps transposed and batched products on the shipped kernel's fast path
+ * (see mat-mul-plan.ts); anything it does not help with goes to the shipped kernel unchanged.
+ */
+export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const a = required(args.inputs, 'a');
+    const b = required(args.inputs, 'b');
+    const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+    const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null || !rewritePays(shape, transposeA, transposeB)) {
+      return shipped.kernelFunc(args);
+    }
+    const backend = args.backend as tf.KernelBackend;
+    return tf.tidy(() => {
+      const out = productByUntransposed2d(
+        asTensor(a, backend), asTensor(b, backend), transposeA, transposeB, shape,
+        shippedProduct2d(shipped, backend), heapBatchLayout(backend),
+      );
+      return tf.reshape(out, shape.outShape);
+    });
+  };
+}
+
+/** The shipped kernel on an untransposed 2-D product: its XNNPACK path. */
+export function shippedProduct2d(shipped: tf.KernelConfig, backend: tf.KernelBackend): Product2d {
+  return (a, b) => {
+    const info = shipped.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
+    return adoptOutput(info as tf.TensorInfo, backend);
+  };
+}

@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+/** Everything a convolution gradient kernel needs to know about one NHWC convolution. */
+export interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  /** zero rows / columns conceptually added before the input (may exceed the kernel reach) */
+  padTop: number;
+  padLeft: number;
+}
+
+export interface ConvGeometryOptions {
+  inShape: number[];
+  filterShape: number[];
+  strides: number | number[];
+  dilations: number | number[];
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  depthwise: boolean;
+}
+
+/** Same output size and padding as the forward op: tfjs-core's own computeConv2DInfo decides them. */
+export function convGeometry(o: ConvGeometryOptions): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    o.inShape as [number, number, number, number],
+    o.filterShape as [number, number, number, number],
+    o.strides as [number, number] | number,
+    o.dilations as [number, number] | number,
+    o.pad,
+    o.dimRoundingMode,
+    o.depthwise,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}

@@ -1,0 +1,56 @@
+import yargs from 'yargs/yargs';
+import { reportError, EXIT_USER } from './output';
+import { runTrain, trainBuilder, TrainArgs } from './train';
+import { runScore, scoreBuilder, ScoreArgs } from './score';
+import { evalBuilder, EvalArgs, runEval } from './eval';
+import { reportBuilder, ReportArgs, runReport } from './report';
+import { packageVersion } from '../util/version';
+
+/**
+ * Parses argv and runs one command; resolves to the exit code. Usage mistakes and UserErrors
+ * print one line and give 2; anything else 1 (stack only with --verbose).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  let run: (() => Promise<number>) | null = null;
+  let usageError: string | null = null;
+  const parser = yargs(argv)
+    .scriptName('fundus-train')
+    .usage('$0 --config FILE [--set key=value]... [--out DIR] [--backend B] [--resume]')
+    .option('verbose', { type: 'boolean', default: false, describe: 'print stack traces of errors' })
+    .command<TrainArgs>(['train', '$0'], 'train (or resume) an experiment from a config file', trainBuilder, (a) => {
+      run = () => runTrain(a);
+    })
+    .command<EvalArgs>('eval', "evaluate a run's best checkpoint on its test split or another dataset", evalBuilder, (a) => {
+      run = () => runEval(a);
+    })
+    .command<ScoreArgs>('score', 'metrics with confidence intervals from any predictions CSV', scoreBuilder, (a) => {
+      run = () => runScore(a);
+    })
+    .command<ReportArgs>('report <runs..>', 'one LaTeX table (and a text table) comparing several runs', reportBuilder, (a) => {
+      run = () => runReport(a);
+    })
+    .strictOptions()
+    .version(packageVersion())
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    return reportError(e, verbose);
+  }
+  if (usageError) {
+    process.stderr.write(`fundus-train: error: ${usageError} (see fundus-train --help)\n`);
+    return EXIT_USER;
+  }
+  if (!run) return 0; // --help or --version
+  try {
+    return await (run as () => Promise<number>)();
+  } catch (e) {
+    return reportError(e, verbose);
+  }
+}

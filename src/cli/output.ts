@@ -1,0 +1,26 @@
+import { isUserError } from '../util/errors';
+
+/** Exit codes of the command line (DESIGN.md). */
+export const EXIT_OK = 0;
+export const EXIT_INTERNAL = 1;
+export const EXIT_USER = 2;
+
+/**
+ * Turns an error into what the user sees: one line, exit 2 for their mistakes, exit 1 for ours;
+ * the stack only with --verbose.
+ */
+export function reportError(e: unknown, verbose: boolean): number {
+  const err: Error = e instanceof Error ? e : new Error(String(e));
+  if (isUserError(e)) {
+    process.stderr.write(`fundus-train: error: ${oneLine(err.message)}\n`);
+    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    return EXIT_USER;
+  }
+  process.stderr.write(`fundus-train: internal error: ${oneLine(err.message)}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);
+  if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  return EXIT_INTERNAL;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

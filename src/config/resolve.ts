@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { createHash } from 'crypto';
+import { resolveDataPaths } from '../data/config';
+import { getModelEntry } from '../models';
+import { UserError } from '../util/errors';
+import { applyOverrides, readConfigFile, validateConfig } from './load';
+import { ExperimentConfig } from './schema';
+
+export interface ResolvedConfig {
+  config: ExperimentConfig;
+  /** The config file it came from (absolute). */
+  file: string;
+  /** The run directory (absolute). */
+  outDir: string;
+}
+
+/**
+ * Reads, overrides, validates and resolves an experiment config: relative paths become absolute
+ * (from the config file's folder), and defaults that depend on the model (input size, normalisation)
+ * are filled in, so the written config.json names every value that shaped the run.
+ */
+export function resolveConfig(file: string, overrides: string[] = [], outOverride?: string): ResolvedConfig {
+  const abs = path.resolve(file);
+  const raw = applyOverrides(readConfigFile(abs), overrides);
+  const shown = path.relative(process.cwd(), abs) || abs;
+  const model = (raw.model ?? {}) as Record<string, unknown>;
+  const data = (raw.data ?? {}) as Record<string, unknown>;
+  // The model's own input convention is the default normalisation (timm's pretrained_cfg).
+  if (typeof model.name === 'string' && typeof raw.data === 'object' && data.normalize === undefined) {
+    try {
+      const cfg = getModelEntry(model.name).pretrainedCfg;
+      data.normalize = { mean: cfg.mean, std: cfg.std };
+    } catch {
+      // Unknown model: validation below names it.
+    }
+  }
+  const config = validateConfig(raw, shown);
+  const configDir = path.dirname(abs);
+  const entry = getModelEntry(config.model.name);
+  config.model.imageSize ??= entry.pretrainedCfg.inputSize;
+  config.data = resolveDataPaths(config.data, configDir);
+  if (config.model.pretrained) {
+    config.model.pretrained = path.resolve(configDir, config.model.pretrained);
+    if (!fs.existsSync(config.model.pretrained)) {
+      throw new UserError(`${shown}: model.pretrained: file not found: ${config.model.pretrained}`);
+    }
+  }
+  if (config.train.strategy === 'lp-ft' && config.train.lpEpochs < 1) {
+    throw new UserError(`${shown}: train.lpEpochs: lp-ft needs at least 1 linear-probing epoch`);
+  }
+  const outDir = path.resolve(outOverride ?? config.out ?? path.join('runs', config.name));
+  config.out = outDir;
+  return { config, file: abs, outDir };
+}
+
+/** Hash of what determines a run's results; train.epochs and out may change on resume. */
+export function configHash(config: ExperimentConfig): string {
+  const { out: _out, ...rest } = config;
+  void _out;
+  const stable = { ...rest, train: { ...rest.train, epochs: 0 } };
+  return createHash('sha256').update(JSON.stringify(stable)).digest('hex').slice(0, 16);
+}

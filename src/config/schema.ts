@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { dataConfigSchema } from '../data/config';
+import { BACKEND_NAMES } from '../backend/select';
+
+/**
+ * The experiment config: one file describes a whole run. Every default is written here,
+ * so the resolved config in the run directory shows every value that shaped the result.
+ */
+
+export const modelConfigSchema = z.strictObject({
+  /** A registered model name (timm's), e.g. efficientnet_b0, vit_small_patch14_dinov2. */
+  name: z.string().min(1),
+  /** Square input size in pixels; default: the variant's native size. */
+  imageSize: z.int().min(16).optional(),
+  /** Pretrained weights: a safetensors file or a PyTorch checkpoint (pytorch_model.bin, .pth). */
+  pretrained: z.string().min(1).nullable().default(null),
+  /** With pretrained: every tensor must match, apart from a classifier of another class count. */
+  strict: z.boolean().default(true),
+  /** Dropout before the classifier; default: the variant's. */
+  dropRate: z.number().min(0).max(1).optional(),
+  /** Stochastic depth, increasing linearly over the blocks. */
+  dropPathRate: z.number().min(0).max(1).default(0),
+  /** Overrides of the variant's architecture arguments (timm's create_model kwargs), e.g. {depth: 2}. */
+  args: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const optimizerConfigSchema = z.strictObject({
+  /** adam: L2 penalty added to the gradient (torch.optim.Adam); adamw: decoupled weight decay. */
+  name: z.enum(['adam', 'adamw']).default('adamw'),
+  lr: z.number().positive().default(1e-3),
+  weightDecay: z.number().min(0).default(0.01),
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+  eps: z.number().positive().default(1e-8),
+});
+
+/** Metric names that a scheduler, early stopping or checkpointing can monitor. */
+export const MONITORS = [
+  'val_macro_auc',
+  'val_loss',
+  'val_accuracy',
+  'val_balanced_accuracy',
+  'val_kappa_quadratic',
+  'val_macro_f1',
+  'val_weighted_f1',
+  'val_micro_auc',
+  'val_referable_auc',
+  'val_sensitivity_at_specificity',
+  'train_loss',
+] as const;
+
+export const plateauConfigSchema = z.strictObject({
+  name: z.literal('plateau'),
+  monitor: z.enum(MONITORS).default('val_macro_auc'),
+  mode: z.enum(['min', 'max']).default('max'),
+  factor: z.number().gt(0).lt(1).default(0.1),
+  patience: z.int().min(0).default(10),
+  threshold: z.number().min(0).default(1e-4),
+  thresholdMode: z.enum(['rel', 'abs']).default('rel'),
+  cooldown: z.int().min(0).default(0),
+  minLr: z.number().min(0).default(0),
+  eps: z.number().min(0).default(1e-8),
+});
+
+export const schedulerConfigSchema = z.discriminatedUnion('name', [plateauConfigSchema, z.strictObject({ name: z.literal('none') })]);
+
+export const earlyStoppingConfigSchema = z.strictObject({
+  monitor: z.enum(MONITORS).default('val_macro_auc'),
+  mode: z.enum(['min', 'max']).default('max'),
+  /** Epochs without improvement before stopping. */
+  patience: z.int().min(1),
+  /** Smallest change that counts as an improvement. */
+  minDelta: z.number().min(0).default(0),
+});
+
+export const trainConfigSchema = z.strictObject({
+  epochs: z.int().min(1).default(10),
+  batchSize: z.int().min(1).default(16),
+  /** finetune: every weight trains; linear-probe: only the classifier (backbone and its BN statistics frozen); lp-ft: linear probe for lpEpochs, then fine-tune. */
+  strategy: z.enum(['finetune', 'linear-probe', 'lp-ft']).default('finetune'),
+  lpEpochs: z.int().min(0).default(0),
+  /** lp-ft: learning-rate factor for the fine-tuning phase. */
+  ftLrScale: z.number().positive().default(0.1),
+  /** Layer-wise learning-rate decay for ViTs (RETFound's recipe): block i gets lr·decay^(depth − i). Null = off. */
+  layerDecay: z.number().gt(0).max(1).nullable().default(null),
+  /** auto: cross-entropy for binary and multiclass, BCE-with-logits for multi-label. */
+  loss: z.enum(['auto', 'cross-entropy', 'bce']).default('auto'),
+  labelSmoothing: z.number().min(0).lt(1).default(0),
+  optimizer: optimizerConfigSchema.prefault({}),
+  scheduler: schedulerConfigSchema.prefault({ name: 'plateau' }),
+  earlyStopping: earlyStoppingConfigSchema.nullable().default(null),
+  /** The metric that picks checkpoints/best. */
+  checkpointMonitor: z.enum(MONITORS).default('val_macro_auc'),
+  checkpointMode: z.enum(['min', 'max']).default('max'),
+});
+
+export const evalConfigSchema = z.strictObject({
+  /** Bootstrap resamples for confidence intervals of the final test metrics (0 = none). */
+  bootstrap: z.int().min(0).default(1000),
+  /** Decision threshold for multi-label F1. */
+  threshold: z.number().gt(0).lt(1).default(0.5),
+  /** Binary: the specificity at which sensitivity is reported (REFUGE: 0.85). */
+  specificity: z.number().gt(0).lt(1).default(0.85),
+  /** Ordered grades (DR): report the referable AUC for grades >= this class index; null = not graded. */
+  referableFrom: z.int().min(1).nullable().default(null),
+});
+
+export const experimentConfigSchema = z.strictObject({
+  /** Name of the experiment; the default run directory is runs/<name>. */
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('experiment'),
+  seed: z.int().min(0).default(42),
+  backend: z.enum(BACKEND_NAMES).default('auto'),
+  /** Run directory; default runs/<name> beside the working directory. */
+  out: z.string().min(1).optional(),
+  data: dataConfigSchema,
+  model: modelConfigSchema,
+  train: trainConfigSchema.prefault({}),
+  eval: evalConfigSchema.prefault({}),
+});
+
+export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
+export type PlateauConfig = z.infer<typeof plateauConfigSchema>;
+export type EarlyStoppingConfig = z.infer<typeof earlyStoppingConfigSchema>;
+export type Monitor = (typeof MONITORS)[number];

@@ -1,0 +1,34 @@
+/**
+ * fundus-train as a library: the same pieces the command line uses.
+ *
+ *   import { loadConfig, train, evaluate, createModel, loadWeights, macroAuc } from 'fundus-train';
+ */
+export { loadConfig, validateConfig } from './config/load';
+export { resolveConfig, configHash } from './config/resolve';
+export * from './config/schema';
+
+export { initBackend, BACKEND_NAMES } from './backend/select';
+export type { BackendName, BackendInfo } from './backend/select';
+
+export * from './data';
+
+export { createModel, listModels, getModelEntry, registerModel, ClassifierModel } from './models';
+export type { ModelOptions, ModelEntry, PretrainedCfg } from './models';
+export { loadWeights, registerNameMap } from './models/load-weights';
+export { applyStateDict, exportStateDict } from './models/state';
+export { readSafetensors, writeSafetensors } from './models/weights/safetensors';
+export { loadStateDictFile } from './models/weights/state-dict';
+
+export { train } from './train/trainer';
+export type { TrainOptions, TrainResult } from './train/trainer';
+export { evaluate } from './train/evaluate';
+export { predictBatches } from './train/inference';
+export type { TrainerCallback, EpochRecord } from './train/callbacks';
+export { ReduceLROnPlateau } from './train/reduce-lr-on-plateau';
+export { EarlyStopping } from './train/early-stopping';
+export { AdamOptimizer } from './train/optimizer';
+export { softmaxCrossEntropy, bceWithLogits } from './train/losses';
+
+export * from './eval';
+
+export { UserError } from './util/errors';

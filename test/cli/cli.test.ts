@@ -1,0 +1,115 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../../src/cli/main';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-cli-'));
+const BIN = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'fundus-train.js');
+
+/** Runs main() and captures what it writes. */
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+function config(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+const TINY = `
+name: cli
+seed: 3
+backend: wasm
+data: { source: synthetic, task: dr, count: 36, renderSize: 32, split: { val: 0.25, test: 0.25 } }
+model: { name: test_vit, imageSize: 32, args: { depth: 1, embedDim: 32, numHeads: 2, patchSize: 8 } }
+train: { epochs: 1, batchSize: 6 }
+eval: { bootstrap: 10 }
+`;
+
+describe('fundus-train command line', () => {
+  test('a config typo is one line on stderr, exit 2, no stack trace', async () => {
+    const file = config('typo.yaml', TINY.replace('epochs: 1', 'epoch: 1'));
+    const r = await run(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^fundus-train: error: .*typo\.yaml: unknown key "train\.epoch" \(did you mean "epochs"\?\)\n$/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  test('--verbose adds the stack trace', async () => {
+    const r = await run(['--config', path.join(tmp, 'none.yaml'), '--verbose']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/config file not found/);
+    expect(r.err).toMatch(/\n\s+at /);
+  });
+
+  test('an unknown option is a usage error (exit 2)', async () => {
+    const r = await run(['--config', 'x.yaml', '--epochs', '3']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Unknown argument: epochs/);
+  });
+
+  test('no --config is a usage error (exit 2)', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Missing required argument: config/);
+  });
+
+  test('trains a tiny run with --set and --out, then eval and score read it', async () => {
+    const out = path.join(tmp, 'run');
+    const file = config('tiny.yaml', TINY);
+    const t = await run(['--config', file, '--set', 'train.epochs=2', '--out', out]);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/backend wasm/);
+    expect(t.out).toMatch(/epoch 2\/2 finetune \| train_loss \d/);
+    expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).train.epochs).toBe(2);
+
+    const again = await run(['--config', file, '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already holds a run; add --resume/);
+
+    const e = await run(['eval', '--run', out, '--json', '--bootstrap', '0']);
+    expect(e.code).toBe(0);
+    const report = JSON.parse(e.out);
+    expect(report.task).toBe('multiclass');
+    expect(report.classes).toHaveLength(3);
+    expect(fs.existsSync(path.join(out, 'eval-test', 'predictions.csv'))).toBe(true);
+
+    const s = await run(['score', '--predictions', path.join(out, 'predictions.csv'), '--bootstrap', '0']);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/Macro AUC/);
+    // The CSV written at the end of training scores to the same numbers as metrics.json.
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    const sj = await run(['score', '--predictions', path.join(out, 'predictions.csv'), '--bootstrap', '0', '--json']);
+    expect(JSON.parse(sj.out).headline.macro_auc).toEqual(m.headline.macro_auc);
+  });
+
+  test('score on a malformed CSV names the row', async () => {
+    const csv = path.join(tmp, 'bad.csv');
+    fs.writeFileSync(csv, 'image,label,p_a,p_b\nx.jpg,a,0.5,0.5\ny.jpg,c,0.2,0.8\n');
+    const r = await run(['score', '--predictions', csv]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.csv.*(row|line) 3/);
+  });
+
+  test('the installed binary exits 2 on a user error', () => {
+    expect(fs.existsSync(BIN)).toBe(true); // built by `npm install` (prepare) or `npm run build`
+    const r = spawnSync(process.execPath, [BIN, '--config', path.join(tmp, 'missing.yaml')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/config file not found/);
+  });
+});
