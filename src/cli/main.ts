@@ -4,6 +4,7 @@ import { runTrain, trainBuilder, TrainArgs } from './train';
 import { runScore, scoreBuilder, ScoreArgs } from './score';
 import { evalBuilder, EvalArgs, runEval } from './eval';
 import { reportBuilder, ReportArgs, runReport } from './report';
+import { exportBuilder, ExportArgs, runExport } from './export';
 import { packageVersion } from '../util/version';
 
 /**
@@ -26,6 +27,9 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command<ScoreArgs>('score', 'metrics with confidence intervals from any predictions CSV', scoreBuilder, (a) => {
       run = () => runScore(a);
+    })
+    .command<ExportArgs>('export', "export a run's model: TensorFlow.js files or timm-named safetensors", exportBuilder, (a) => {
+      run = () => runExport(a);
     })
     .command<ReportArgs>('report <runs..>', 'one LaTeX table (and a text table) comparing several runs', reportBuilder, (a) => {
       run = () => runReport(a);

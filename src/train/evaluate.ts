@@ -1,16 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExperimentConfig } from '../config/schema';
-import { readConfigFile, validateConfig } from '../config/load';
+import { readConfigFile } from '../config/load';
 import { Dataset, Split } from '../data/types';
 import { DataConfig, dataConfigSchema, resolveDataPaths } from '../data/config';
 import { loadDataset } from '../data/sources';
 import { splitDataset } from '../data/split';
 import { ImageBatches } from '../data/pipeline';
 import { initBackend } from '../backend/select';
-import { createModel } from '../models';
 import { UserError } from '../util/errors';
-import { checkpointMetadata, loadCheckpointWeights } from './checkpoint';
+import { loadRunModel, readRunConfig } from './run-model';
 import { predictBatches } from './inference';
 import { resolveLoss } from './trainer';
 import { computeMetrics, MetricsInput, MetricsReport } from '../eval/computeMetrics';
@@ -120,17 +119,10 @@ export interface EvaluateRunResult {
 /** Evaluates a run's checkpoint on its own split or on another dataset (external validation). */
 export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRunResult> {
   const runDir = path.resolve(options.runDir);
-  const configFile = path.join(runDir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new UserError(`${runDir} is not a run directory: no config.json`);
-  const config = validateConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')), configFile);
+  const config = readRunConfig(runDir);
   if (options.bootstrap !== undefined) config.eval.bootstrap = options.bootstrap;
-  const which = options.checkpoint ?? (fs.existsSync(path.join(runDir, 'checkpoints', 'best')) ? 'best' : 'last');
-  const ckptDir = path.join(runDir, 'checkpoints', which);
-  if (!fs.existsSync(ckptDir)) throw new UserError(`${runDir} has no checkpoints/${which}: train it first`);
-  const meta = checkpointMetadata(ckptDir);
-  const classes: string[] = JSON.parse(meta.classes);
-
   await initBackend(config.backend);
+  const { model, checkpoint: ckptDir, metadata: meta, classes } = loadRunModel(runDir, options.checkpoint);
   let dataset: Dataset;
   let indices: number[];
   let name: string;
@@ -147,13 +139,6 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
     if (indices.length === 0) throw new UserError(`the ${split} split of ${runDir} is empty`);
     name = split;
   }
-  const model = createModel(config.model.name, {
-    numClasses: classes.length,
-    imageSize: config.model.imageSize,
-    seed: config.seed,
-    args: config.model.args,
-  });
-  loadCheckpointWeights(ckptDir, model);
   const batches = new ImageBatches(dataset, indices, {
     imageSize: model.imageSize,
     normalize: config.data.normalize,

@@ -103,6 +103,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const backend = await initBackend(config.backend);
   say(backend.message);
+  if (!backend.gradients) throw new UserError(`the ${backend.name} backend cannot train here: ${backend.message.replace(/^.*cannot train: /, '')}`);
   fs.mkdirSync(outDir, { recursive: true });
   writeJsonAtomic(path.join(outDir, 'config.json'), config);
 

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
+import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weights/safetensors';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-cli-'));
 const BIN = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'fundus-train.js');
@@ -95,6 +96,18 @@ describe('fundus-train command line', () => {
     const m = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     const sj = await run(['score', '--predictions', path.join(out, 'predictions.csv'), '--bootstrap', '0', '--json']);
     expect(JSON.parse(sj.out).headline.macro_auc).toEqual(m.headline.macro_auc);
+
+    // Export: timm-named safetensors equal to the best checkpoint, and TensorFlow.js files.
+    const st = path.join(tmp, 'export.safetensors');
+    expect((await run(['export', '--run', out, '--format', 'safetensors', '--out', st])).code).toBe(0);
+    const exported = readSafetensors(st);
+    const best = readSafetensors(path.join(out, 'checkpoints', 'best', 'model.safetensors'));
+    expect([...exported.keys()].sort()).toEqual([...best.keys()].sort());
+    expect(Array.from(exported.get('head.weight')!.data as Float32Array)).toEqual(Array.from(best.get('head.weight')!.data as Float32Array));
+    expect(readSafetensorsMetadata(st)).toMatchObject({ timm_model: 'test_vit', num_classes: '3' });
+    const tfjsDir = path.join(tmp, 'export-tfjs');
+    expect((await run(['export', '--run', out, '--out', tfjsDir])).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(tfjsDir, 'model.json'), 'utf8')).modelTopology.classes).toEqual(report.classes);
   });
 
   test('score on a malformed CSV names the row', async () => {
