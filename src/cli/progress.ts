@@ -55,9 +55,11 @@ export class ProgressLogger implements TrainerCallback {
   onEpochEnd(record: EpochRecord, report: MetricsReport, notes: string[]): void {
     this.stopBar();
     const auc = record.val_macro_auc ?? record.val_auc;
+    // Multi-label runs have no single-label accuracy; their exact-match accuracy is subset accuracy.
+    const accKey = 'val_accuracy' in record ? 'val_accuracy' : 'val_subset_accuracy';
     this.write(
       `epoch ${record.epoch}/${this.epochs} ${record.phase} | train_loss ${fmt(record.train_loss)} | val_loss ${fmt(record.val_loss)} | ` +
-        `val_macro_auc ${fmt(auc)} | val_accuracy ${fmt(record.val_accuracy)} | lr ${record.lr.toExponential(2)} | ` +
+        `val_macro_auc ${fmt(auc)} | ${accKey} ${fmt(record[accKey])} | lr ${record.lr.toExponential(2)} | ` +
         `${record.seconds.toFixed(1)} s | ${record.images_per_s.toFixed(1)} img/s`,
     );
     for (const line of formatEpochReport(report).split('\n')) this.write(`    ${line}`);
