@@ -96,8 +96,8 @@ export const trainConfigSchema = z.strictObject({
 export const evalConfigSchema = z.strictObject({
   /** Bootstrap resamples for confidence intervals of the final test metrics (0 = none). */
   bootstrap: z.int().min(0).default(1000),
-  /** Decision threshold for multi-label F1. */
-  threshold: z.number().gt(0).lt(1).default(0.5),
+  /** Multi-label decision threshold for F1 and subset accuracy: a number, or "tune" (per label, maximising F1 on validation). */
+  threshold: z.union([z.number().gt(0).lt(1), z.literal('tune')]).default(0.5),
   /** Binary: the specificity at which sensitivity is reported (REFUGE: 0.85). */
   specificity: z.number().gt(0).lt(1).default(0.85),
   /** Ordered grades (DR): report the referable AUC for grades >= this class index; null = not graded. */

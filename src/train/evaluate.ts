@@ -26,7 +26,7 @@ export function metricsInputFor(
   dataset: Dataset,
   preds: Predictions,
   config: Pick<ExperimentConfig, 'eval'>,
-  options: { curves?: boolean } = {},
+  options: { curves?: boolean; thresholds?: number[] } = {},
 ): MetricsInput {
   const samples = preds.indices.map((i) => dataset.samples[i]);
   if (dataset.task === 'multilabel') {
@@ -35,7 +35,8 @@ export function metricsInputFor(
       classes: dataset.classes,
       targets: samples.map((s) => s.labels!),
       probs: preds.probs,
-      thresholds: config.eval.threshold,
+      // "tune" without tuned values (validation during training) decides at 0.5.
+      thresholds: options.thresholds ?? (config.eval.threshold === 'tune' ? 0.5 : config.eval.threshold),
       curves: options.curves,
     };
   }
@@ -57,6 +58,8 @@ export interface EvaluationContext {
   split: string;
   /** The run's metrics.jsonl, for the training-curves plot (absent: no curves). */
   metricsJsonl?: string;
+  /** Multi-label thresholds tuned on validation (eval.threshold: tune). */
+  thresholds?: number[];
 }
 
 /**
@@ -73,7 +76,7 @@ export async function writeEvaluation(
 ): Promise<MetricsReport> {
   const samples = preds.indices.map((i) => dataset.samples[i]);
   const groups = samples.every((s) => s.group !== undefined) ? samples.map((s) => s.group!) : undefined;
-  const input = metricsInputFor(dataset, preds, config, { curves: true });
+  const input = metricsInputFor(dataset, preds, config, { curves: true, thresholds: context.thresholds });
   const report = computeMetrics(input, {
     bootstrap: config.eval.bootstrap > 0 ? { resamples: config.eval.bootstrap, seed: config.seed, groups } : undefined,
   });
@@ -151,8 +154,19 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
   const preds = await predictBatches(model, batches, loss);
   model.dispose();
   const outDir = path.resolve(options.out ?? path.join(runDir, `eval-${name}`));
-  const report = await writeEvaluation(outDir, `${config.name}: ${name}`, dataset, preds, config, { checkpoint: meta, split: name });
+  const report = await writeEvaluation(outDir, `${config.name}: ${name}`, dataset, preds, config, {
+    checkpoint: meta,
+    split: name,
+    thresholds: dataset.task === 'multilabel' && config.eval.threshold === 'tune' ? tunedThresholds(runDir) : undefined,
+  });
   return { outDir, report, images: indices.length, checkpoint: ckptDir };
+}
+
+/** Thresholds tuned on validation at the end of training (kept in the run's metrics.json). */
+function tunedThresholds(runDir: string): number[] | undefined {
+  const file = path.join(runDir, 'metrics.json');
+  if (!fs.existsSync(file)) return undefined;
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds;
 }
 
 /** The `data` section of another config file (a whole experiment config or just {data: ...}). */

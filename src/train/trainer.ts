@@ -14,6 +14,7 @@ import { createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
 import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
+import { tuneThresholds } from '../eval/metrics/multilabel';
 import { UserError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { AdamOptimizer, ParamGroupEntry } from './optimizer';
@@ -307,6 +308,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let testSkipped: number[] = [];
   if (splits.test.length > 0) {
     if (fs.existsSync(bestDir)) loadCheckpointWeights(bestDir, model);
+    let thresholds: number[] | undefined;
+    if (dataset.task === 'multilabel' && config.eval.threshold === 'tune') {
+      const val = await predictBatches(model, valBatches, lossName);
+      const tuned = tuneThresholds(val.indices.map((i) => dataset.samples[i].labels!), val.probs, dataset.classes);
+      thresholds = tuned.thresholds;
+      say(`eval.threshold tune: per-label thresholds from validation F1: ${dataset.classes.map((c, j) => `${c} ${thresholds![j].toFixed(3)}`).join(', ')}`);
+      tuned.notes.forEach(say);
+    }
     const testBatches = new ImageBatches(dataset, splits.test, { ...batchOptions, batchSize: config.train.batchSize });
     const preds = await predictBatches(model, testBatches, lossName);
     testSkipped = [...testBatches.skipped];
@@ -314,6 +323,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       checkpoint: fs.existsSync(bestDir) ? checkpointMetadata(bestDir) : metadata,
       split: 'test',
       metricsJsonl: metricsFile,
+      thresholds,
     });
   }
   const skipped = [...new Set([...trainBatches.skipped, ...valBatches.skipped, ...testSkipped])].map((i) => dataset.samples[i].id);
