@@ -16,7 +16,7 @@ import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { UserError } from '../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { recoverReplacedDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { AdamOptimizer, ParamGroupEntry } from './optimizer';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
 import { EarlyStopping } from './early-stopping';
@@ -92,6 +92,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const hash = configHash(config);
 
   let resumeState: TrainerState | null = null;
+  // A run killed while swapping in a checkpoint still has the previous one: put it back.
+  recoverReplacedDir(lastDir);
+  recoverReplacedDir(bestDir);
   if (options.resume) {
     if (!fs.existsSync(lastDir)) throw new UserError(`nothing to resume in ${outDir}: no checkpoints/last (start without --resume)`);
     resumeState = loadTrainerState(lastDir);

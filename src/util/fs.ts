@@ -29,3 +29,21 @@ export function replaceDirAtomic(dir: string, fill: (tmpDir: string) => void): v
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
 }
+
+/**
+ * Finishes or undoes a replaceDirAtomic that a killed process left half done: if `dir` is
+ * missing but its previous version was moved aside, that version is put back; leftover
+ * temporary folders are removed. Returns true if `dir` exists afterwards.
+ */
+export function recoverReplacedDir(dir: string): boolean {
+  const parent = path.dirname(dir);
+  if (!fs.existsSync(parent)) return false;
+  const base = path.basename(dir);
+  const leftovers = fs.readdirSync(parent).filter((n) => n.startsWith(`${base}.tmp-`) || n.startsWith(`${base}.old-`));
+  if (!fs.existsSync(dir)) {
+    const old = leftovers.filter((n) => n.startsWith(`${base}.old-`)).sort((a, b) => fs.statSync(path.join(parent, b)).mtimeMs - fs.statSync(path.join(parent, a)).mtimeMs)[0];
+    if (old) fs.renameSync(path.join(parent, old), dir);
+  }
+  for (const n of leftovers) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+  return fs.existsSync(dir);
+}
