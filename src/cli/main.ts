@@ -3,6 +3,7 @@ import { reportError, EXIT_USER } from './output';
 import { runTrain, trainBuilder, TrainArgs } from './train';
 import { runScore, scoreBuilder, ScoreArgs } from './score';
 import { evalBuilder, EvalArgs, runEval } from './eval';
+import { dataBuilder, DataArgs, runData } from './data';
 import { reportBuilder, ReportArgs, runReport } from './report';
 import { exportBuilder, ExportArgs, runExport } from './export';
 import { packageVersion } from '../util/version';
@@ -24,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command<EvalArgs>('eval', "evaluate a run's best checkpoint on its test split or another dataset", evalBuilder, (a) => {
       run = () => runEval(a);
+    })
+    .command<DataArgs>('data', 'audit a dataset: counts per class and split, unreadable or missing images, duplicates, leakage', dataBuilder, (a) => {
+      run = () => runData(a);
     })
     .command<ScoreArgs>('score', 'metrics with confidence intervals from any predictions CSV', scoreBuilder, (a) => {
       run = () => runScore(a);

@@ -49,15 +49,23 @@ export function resolveConfig(file: string, overrides: string[] = [], outOverrid
   if (config.train.strategy === 'lp-ft' && config.train.lpEpochs < 1) {
     throw new UserError(`${shown}: train.lpEpochs: lp-ft needs at least 1 linear-probing epoch`);
   }
-  const outDir = path.resolve(outOverride ?? config.out ?? path.join('runs', config.name));
+  // Each cross-validation fold is its own run.
+  const defaultName = config.data.split.folds ? `${config.name}-fold${config.data.split.fold}` : config.name;
+  const outDir = path.resolve(outOverride ?? config.out ?? path.join('runs', defaultName));
   config.out = outDir;
   return { config, file: abs, outDir };
 }
 
-/** Hash of what determines a run's results; train.epochs and out may change on resume. */
+/**
+ * Hash of what determines a run's results: train.epochs, out, and the data pipeline's caching and
+ * prefetch depth (which change speed, not results) may differ on resume.
+ */
 export function configHash(config: ExperimentConfig): string {
   const { out: _out, ...rest } = config;
   void _out;
-  const stable = { ...rest, train: { ...rest.train, epochs: 0 } };
+  const { cache: _cache, prefetch: _prefetch, ...data } = rest.data;
+  void _cache;
+  void _prefetch;
+  const stable = { ...rest, data, train: { ...rest.train, epochs: 0 } };
   return createHash('sha256').update(JSON.stringify(stable)).digest('hex').slice(0, 16);
 }

@@ -62,6 +62,37 @@ export async function decodeImageAtSize(file: string, size: number, fit: ResizeF
   }
 }
 
+/**
+ * Decodes so that neither side exceeds maxSide (aspect kept, never enlarged): the reduced-scale decode
+ * for preprocessing that must see the whole photograph (the field of view) before cropping.
+ */
+export async function decodeImageInside(file: string, maxSide: number): Promise<RgbImage> {
+  try {
+    return await toRgb(open(file).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }), file);
+  } catch (e) {
+    throw e instanceof UserError ? e : decodeError(file, e);
+  }
+}
+
+/** Width and height of an image file as displayed (EXIF orientation applied), from its header. */
+export async function imageDimensions(file: string): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(file).metadata();
+    if (!meta.width || !meta.height) throw new Error('no dimensions in the header');
+    const turned = (meta.orientation ?? 1) >= 5;
+    return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+  } catch (e) {
+    throw decodeError(file, e);
+  }
+}
+
+/** A UserError for an image smaller than data.minImageSize. */
+export function tooSmallError(file: string, width: number, height: number, minSize: number): UserError {
+  return new UserError(
+    `image ${file} is ${width}x${height} pixels, below data.minImageSize (${minSize}); a fundus photograph is larger: ${BAD_IMAGE_HINT}`,
+  );
+}
+
 /** Resizes an RGB image to size x size (see ResizeFit); returns the input itself when it already is that size. */
 export async function resizeRgb(img: RgbImage, size: number, fit: ResizeFit = DEFAULT_RESIZE_FIT): Promise<RgbImage> {
   if (img.width === size && img.height === size) return img;

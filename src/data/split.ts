@@ -37,72 +37,144 @@ function groupUnits(samples: Sample[]): number[][] {
 }
 
 /**
- * Seeded, stratified, grouped train/val/test split.
- * - Grouped: every sample of a group (patient) lands in the same split.
- * - Samples that carry a split (official challenge splits) keep it, and pull the rest of their group with them.
- * - The other groups are visited in a seeded random order and each goes to the split that most lacks
- *   its labels: the split s maximising sum over its samples' label keys k of (target[s][k] - count[s][k]),
- *   where target[s][k] = fraction(s) * (samples with key k). Without groups this reproduces each class's
- *   proportions up to rounding; with groups it stays close.
- * - Every split with a non-zero fraction gets at least one group when there are enough groups; else a UserError.
+ * Assigns units (groups of sample indices) to bins with target fractions: units are visited in a seeded
+ * random order and each goes to the bin that most lacks its labels — the bin b maximising the sum over
+ * the unit's samples' label keys k of (target[b][k] - count[b][k]), target[b][k] = fraction(b) * (samples
+ * with key k); ties go to the earlier bin. Without groups this reproduces each class's proportions up to
+ * rounding; with groups it stays close. A bin with a non-zero fraction that got nothing then takes the
+ * smallest, last-placed unit of the bin with the most units; when no bin can spare one, `tooFew` says why.
  */
-export function splitDataset(dataset: Dataset, split: SplitConfig, seed: number): SplitIndices {
-  const fraction: Record<Split, number> = { train: 1 - split.val - split.test, val: split.val, test: split.test };
-  const active = SPLITS.filter((s) => fraction[s] > 0);
-  const assigned: Record<Split, number[][]> = { train: [], val: [], test: [] };
-  const free: number[][] = [];
-  const result: SplitIndices = { train: [], val: [], test: [] };
-
-  for (const unit of groupUnits(dataset.samples)) {
-    const preset = unit.map((i) => dataset.samples[i].split).find((s) => s !== undefined);
-    if (preset === undefined) {
-      free.push(unit);
-      continue;
+function drawUnits(
+  units: number[][],
+  fractions: Array<[string, number]>,
+  key: (i: number) => string,
+  rng: Rng,
+  tooFew: () => string,
+): Map<string, number[][]> {
+  const active = fractions.filter(([, f]) => f > 0).map(([b]) => b);
+  const fraction = new Map(fractions);
+  const assigned = new Map<string, number[][]>(fractions.map(([b]) => [b, []]));
+  if (units.length === 0) return assigned;
+  const total = new Map<string, number>();
+  for (const unit of units) for (const i of unit) total.set(key(i), (total.get(key(i)) ?? 0) + 1);
+  const count = new Map<string, Map<string, number>>(active.map((b) => [b, new Map()]));
+  for (const unit of rng.shuffle([...units])) {
+    let best = active[0];
+    let bestScore = -Infinity;
+    for (const b of active) {
+      let score = 0;
+      for (const i of unit) score += fraction.get(b)! * total.get(key(i))! - (count.get(b)!.get(key(i)) ?? 0);
+      if (score > bestScore + 1e-9) {
+        best = b;
+        bestScore = score;
+      }
     }
-    for (const i of unit) result[dataset.samples[i].split ?? preset].push(i);
+    assigned.get(best)!.push(unit);
+    for (const i of unit) count.get(best)!.set(key(i), (count.get(best)!.get(key(i)) ?? 0) + 1);
+  }
+  for (const b of active) {
+    if (assigned.get(b)!.length > 0) continue;
+    const donor = active.filter((d) => assigned.get(d)!.length > 1).sort((x, y) => assigned.get(y)!.length - assigned.get(x)!.length)[0];
+    if (!donor) throw new UserError(tooFew());
+    const donorUnits = assigned.get(donor)!;
+    let pick = donorUnits.length - 1;
+    for (let u = donorUnits.length - 1; u >= 0; u--) if (donorUnits[u].length < donorUnits[pick].length) pick = u;
+    assigned.get(b)!.push(...donorUnits.splice(pick, 1));
+  }
+  return assigned;
+}
+
+/**
+ * Seeded, stratified, grouped train/val/test split, or one fold of a k-fold cross-validation.
+ * - Grouped: every sample of a group (patient) lands in the same split.
+ * - Samples that carry a split (official challenge splits) keep it, and pull the rest of their group
+ *   with them. A split the dataset provides is not drawn again from the other samples (its fraction
+ *   goes to train); official training samples of a dataset without an official validation set
+ *   (IDRiD: training and testing sets) are divided between train and val by data.split.val.
+ * - Samples whose id matches data.split.trainOnly always train.
+ * - The other groups are placed by drawUnits with the fractions of data.split.
+ * - Folds (data.split.folds = k): test is held out first (unless the dataset provides it), then the
+ *   rest, official train and val pooled, falls into k grouped, stratified folds drawn from their own
+ *   stream, the same for every fold index; fold data.split.fold is val, the others train.
+ * - Every drawn split with a non-zero fraction gets at least one group when there are enough groups; else a UserError.
+ */
+/** data.split as splitDataset takes it: the k-fold and train-only settings may be left out (off). */
+export type SplitOptions = Omit<SplitConfig, 'folds' | 'fold' | 'trainOnly'> & Partial<Pick<SplitConfig, 'folds' | 'fold' | 'trainOnly'>>;
+
+export function splitDataset(dataset: Dataset, split: SplitOptions, seed: number): SplitIndices {
+  const folds = split.folds ?? null;
+  const foldIndex = split.fold ?? 0;
+  const trainOnly = split.trainOnly ? new RegExp(split.trainOnly) : null;
+  const samples = dataset.samples;
+  const provided = { val: samples.some((s) => s.split === 'val'), test: samples.some((s) => s.split === 'test') };
+  /** A sample's fixed split; 'pool' = official train/val that is drawn again between train and val only; undefined = free. */
+  const fixed = (i: number): Split | 'pool' | undefined => {
+    const s = samples[i];
+    if (trainOnly && trainOnly.test(s.id)) return 'train';
+    if (s.split === undefined || s.split === 'test') return s.split;
+    return folds === null && provided.val ? s.split : 'pool';
+  };
+  const result: SplitIndices = { train: [], val: [], test: [] };
+  const free: number[][] = [];
+  const pooled: number[][] = [];
+  for (const unit of groupUnits(samples)) {
+    const preset = unit.map(fixed).find((s) => s !== undefined);
+    if (preset === undefined) free.push(unit);
+    else if (preset === 'pool' && unit.every((i) => fixed(i) === 'pool' || fixed(i) === undefined)) pooled.push(unit);
+    else for (const i of unit) {
+      const own = fixed(i) ?? preset;
+      result[own === 'pool' ? 'train' : own].push(i);
+    }
   }
 
-  if (free.length > 0) {
-    const key = (i: number): string => (split.stratify ? labelKey(dataset, dataset.samples[i]) : '');
-    const total = new Map<string, number>();
-    for (const unit of free) for (const i of unit) total.set(key(i), (total.get(key(i)) ?? 0) + 1);
-    const count: Record<Split, Map<string, number>> = { train: new Map(), val: new Map(), test: new Map() };
-    const order = Rng.create(seed, 'split').shuffle([...free]);
-    for (const unit of order) {
-      let best: Split = active[0];
-      let bestScore = -Infinity;
-      for (const s of active) {
-        let score = 0;
-        for (const i of unit) score += fraction[s] * total.get(key(i))! - (count[s].get(key(i)) ?? 0);
-        if (score > bestScore + 1e-9) {
-          best = s;
-          bestScore = score;
-        }
-      }
-      assigned[best].push(unit);
-      for (const i of unit) count[best].set(key(i), (count[best].get(key(i)) ?? 0) + 1);
-    }
+  const key = (i: number): string => (split.stratify ? labelKey(dataset, samples[i]) : '');
+  const val = provided.val ? 0 : split.val;
+  const test = provided.test ? 0 : split.test;
+  const tooFew = (fractions: Array<[string, number]>, units: number[][]) => () =>
+    `data.split: ${units.reduce((n, u) => n + u.length, 0)} samples in ${units.length} groups are too few for ` +
+    `${fractions.filter(([, f]) => f > 0).map(([b, f]) => `${b} ${f.toFixed(2)}`).join(', ')}; add images or set data.split.val/test to 0`;
+  const place = (drawn: Map<string, number[][]>): void => {
+    for (const s of SPLITS) for (const unit of drawn.get(s) ?? []) result[s].push(...unit);
+  };
 
-    // A split that got nothing takes the smallest, last-placed group of the split with the most groups.
-    for (const s of active) {
-      if (assigned[s].length > 0 || result[s].length > 0) continue;
-      const donor = active.filter((d) => assigned[d].length > 1).sort((a, b) => assigned[b].length - assigned[a].length)[0];
-      if (!donor) {
-        throw new UserError(
-          `data.split: ${dataset.samples.length} samples in ${free.length} groups are too few for ` +
-            `${active.map((a) => `${a} ${fraction[a].toFixed(2)}`).join(', ')}; add images or set data.split.val/test to 0`,
-        );
-      }
-      const units = assigned[donor];
-      let pick = units.length - 1;
-      for (let u = units.length - 1; u >= 0; u--) if (units[u].length < units[pick].length) pick = u;
-      assigned[s].push(...units.splice(pick, 1));
-    }
-    for (const s of SPLITS) for (const unit of assigned[s]) result[s].push(...unit);
+  if (folds === null) {
+    // Without presets these are data.split's fractions in SPLITS order, as always.
+    const fractions: Array<[string, number]> = [
+      ['train', 1 - val - test],
+      ['val', val],
+      ['test', test],
+    ];
+    place(drawUnits(free, fractions, key, Rng.create(seed, 'split'), tooFew(fractions, free)));
+    const trainVal: Array<[string, number]> = [
+      ['train', 1 - split.val],
+      ['val', split.val],
+    ];
+    place(drawUnits(pooled, trainVal, key, Rng.create(seed, 'split:official'), tooFew(trainVal, pooled)));
+  } else {
+    const outer: Array<[string, number]> = [
+      ['rest', 1 - test],
+      ['test', test],
+    ];
+    const held = free.length > 0 ? drawUnits(free, outer, key, Rng.create(seed, 'split'), tooFew(outer, free)) : new Map([['rest', []]]);
+    for (const unit of held.get('test') ?? []) result.test.push(...unit);
+    const rest = [...held.get('rest')!, ...pooled];
+    const foldFractions: Array<[string, number]> = Array.from({ length: folds }, (_, f) => [`fold ${f}`, 1 / folds]);
+    const byFold = drawUnits(rest, foldFractions, key, Rng.create(seed, 'split:folds'), tooFew(foldFractions, rest));
+    foldFractions.forEach(([name], f) => {
+      for (const unit of byFold.get(name)!) (f === foldIndex ? result.val : result.train).push(...unit);
+    });
   }
 
   for (const s of SPLITS) result[s].sort((a, b) => a - b);
   return result;
+}
+
+/** Fold index (0..folds-1) of every sample in a k-fold split, -1 for test and train-only samples: for checks and reports. */
+export function foldOf(dataset: Dataset, split: SplitOptions, seed: number): number[] {
+  if (split.folds === null || split.folds === undefined) throw new Error('foldOf needs data.split.folds');
+  const out = new Array<number>(dataset.samples.length).fill(-1);
+  for (let f = 0; f < split.folds; f++) for (const i of splitDataset(dataset, { ...split, fold: f }, seed).val) out[i] = f;
+  return out;
 }
 
 function csvCell(value: string): string {

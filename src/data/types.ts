@@ -25,6 +25,8 @@ export interface Sample {
   group?: string;
   /** The split the dataset itself assigns (official challenge splits), if any. */
   split?: Split;
+  /** Where the label came from, for messages about this image ("trainLabels.csv row 12"). */
+  origin?: string;
 }
 
 /** A dataset as a source loads it: labels and where to get each image. */
@@ -45,4 +47,6 @@ export interface Dataset {
   loadImageAtSize?(sample: Sample, size: number): Promise<RgbImage>;
   /** Problems found while loading that did not stop it (missing files, skipped rows), one line each. */
   warnings: string[];
+  /** Image files that label files list but that do not exist (left out of `samples`), for the audit. */
+  missing?: string[];
 }

@@ -130,7 +130,8 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
   let indices: number[];
   let name: string;
   if (options.dataConfig) {
-    const external = readExternalDataConfig(options.dataConfig);
+    // The model must see images prepared as in training, whatever the other config says.
+    const external = { ...readExternalDataConfig(options.dataConfig), preprocess: config.data.preprocess, minImageSize: config.data.minImageSize };
     dataset = await loadDataset(external, { seed: config.seed });
     dataset = alignClasses(dataset, classes, options.dataConfig);
     indices = dataset.samples.map((_, i) => i);

@@ -9,12 +9,67 @@ describe('dataConfigSchema', () => {
       task: 'glaucoma',
       count: 600,
       renderSize: 128,
-      split: { val: 0.15, test: 0.15, stratify: true },
+      split: { val: 0.15, test: 0.15, stratify: true, folds: null, fold: 0, trainOnly: null },
+      preprocess: { fovCrop: null, benGraham: null, clahe: null },
       augment: { hflip: 0, vflip: 0, rotate: 0, brightness: 0, contrast: 0, saturation: 0, randomResizedCrop: null },
       normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
       prefetch: 2,
       skipBadImages: false,
+      minImageSize: 32,
+      cache: { disk: true, dir: '.cache/fundus-train' },
     });
+  });
+
+  it('switches preprocessing steps on with true (all their defaults shown), off with false or null, or takes options', () => {
+    const on = dataConfigSchema.parse({ source: 'synthetic', task: 'dr', preprocess: { fovCrop: true, benGraham: true, clahe: true } });
+    expect(on.preprocess).toEqual({
+      fovCrop: { tolerance: 7 },
+      benGraham: { radius: null, sigmaFraction: 1 / 30, maskFraction: 0.9 },
+      clahe: { clipLimit: 2, tiles: 8, output: 'green' },
+    });
+    const some = dataConfigSchema.parse({ source: 'synthetic', task: 'dr', preprocess: { fovCrop: { tolerance: 12 }, clahe: false, benGraham: null } });
+    expect(some.preprocess).toEqual({ fovCrop: { tolerance: 12 }, benGraham: null, clahe: null });
+    const noFov = dataConfigSchema.safeParse({ source: 'synthetic', task: 'dr', preprocess: { benGraham: true } });
+    expect(noFov.error!.issues[0]).toMatchObject({ path: ['preprocess', 'benGraham'], message: expect.stringMatching(/benGraham needs fovCrop/) });
+    const typo = dataConfigSchema.safeParse({ source: 'synthetic', task: 'dr', preprocess: { clahe: { clip: 3 } } });
+    expect(typo.error!.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['preprocess', 'clahe'] });
+  });
+
+  it('checks k-fold settings, the train-only pattern and the group pattern', () => {
+    const fold = (split: object) => dataConfigSchema.safeParse({ source: 'synthetic', task: 'dr', split });
+    expect(fold({ folds: 5, fold: 4 }).success).toBe(true);
+    expect(fold({ folds: 5, fold: 5 }).error!.issues[0]).toMatchObject({ path: ['split', 'fold'], message: expect.stringMatching(/below folds/) });
+    expect(fold({ fold: 1 }).error!.issues[0].message).toMatch(/fold needs folds/);
+    expect(fold({ folds: 1 }).success).toBe(false);
+    expect(fold({ trainOnly: '(' }).error!.issues[0].message).toMatch(/not a valid regular expression/);
+    const folder = (groupPattern: unknown) => dataConfigSchema.safeParse({ source: 'image-folder', root: 'x', groupPattern });
+    expect(folder('^p\\d+$').error!.issues[0].message).toMatch(/one capture group/);
+    expect(folder('^(p\\d+)_').success).toBe(true);
+    expect(folder(null).success).toBe(true);
+    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x' })).toMatchObject({ groupPattern: '^(.+)_(?:left|right)$', officialSplit: true });
+  });
+
+  it('takes remap presets or value maps, and fills the dataset sources\' defaults', () => {
+    expect(dataConfigSchema.parse({ source: 'kaggle-dr', root: 'r', remap: 'dr-5to3' })).toMatchObject({
+      layout: 'auto',
+      labels: 'trainLabels.csv',
+      imagesDir: 'train',
+      remap: 'dr-5to3',
+      strict: false,
+    });
+    expect(dataConfigSchema.safeParse({ source: 'kaggle-dr', root: 'r', remap: 'dr-5to2' }).success).toBe(false);
+    const csv = dataConfigSchema.parse({ source: 'csv', csv: 'm.csv', classColumn: 'types', remap: { '1': 'glaucoma', '0': 'normal', '-1': null } });
+    expect(csv.source === 'csv' && csv.remap).toEqual({
+      '1': 'glaucoma',
+      '0': 'normal',
+      '-1': null,
+    });
+    expect(dataConfigSchema.safeParse({ source: 'csv', csv: 'm.csv', labelColumns: ['a'], remap: { '1': 'a' } }).error!.issues[0].message).toMatch(/remap goes with classColumn/);
+    expect(dataConfigSchema.parse({ source: 'aptos', root: 'r' })).toMatchObject({ csv: 'train.csv', imagesDir: 'train_images', remap: null });
+    expect(dataConfigSchema.parse({ source: 'idrid', root: 'r' })).toMatchObject({ labelColumn: 'Retinopathy grade', officialSplit: true });
+    expect(dataConfigSchema.parse({ source: 'odir', root: 'r' })).toMatchObject({ classes: ['N', 'D', 'G', 'C', 'A', 'H', 'M', 'O'] });
+    expect(dataConfigSchema.safeParse({ source: 'odir', root: 'r', classes: ['N', 'X'] }).success).toBe(false);
+    expect(dataConfigSchema.parse({ source: 'refuge', root: 'r' })).toMatchObject({ officialSplit: true, strict: false });
   });
 
   it('fills the random resized crop defaults when the crop is switched on with {}', () => {
@@ -63,5 +118,18 @@ describe('resolveDataPaths', () => {
     expect(withDir).toMatchObject({ csv: '/d/l.csv', imagesDir: path.resolve('/exp/img') });
     const folder = resolveDataPaths(dataConfigSchema.parse({ source: 'image-folder', root: '../data' }), '/exp/configs');
     expect(folder).toMatchObject({ root: path.resolve('/exp/data') });
+  });
+
+  it('takes dataset roots from the config folder and the files inside them from the root; leaves the cache folder as written', () => {
+    const kaggle = resolveDataPaths(dataConfigSchema.parse({ source: 'kaggle-dr', root: 'kaggle' }), '/exp');
+    expect(kaggle).toMatchObject({ root: '/exp/kaggle', labels: '/exp/kaggle/trainLabels.csv', imagesDir: '/exp/kaggle/train', cache: { dir: '.cache/fundus-train' } });
+    const aptos = resolveDataPaths(dataConfigSchema.parse({ source: 'aptos', root: '/d/aptos', csv: 'labels/train.csv' }), '/exp');
+    expect(aptos).toMatchObject({ csv: '/d/aptos/labels/train.csv', imagesDir: '/d/aptos/train_images' });
+    const refuge = resolveDataPaths(dataConfigSchema.parse({ source: 'refuge', root: 'R', labelFiles: ['gt/a.xlsx'] }), '/exp');
+    expect(refuge).toMatchObject({ root: '/exp/R', labelFiles: ['/exp/R/gt/a.xlsx'] });
+    const odir = resolveDataPaths(dataConfigSchema.parse({ source: 'odir', root: 'O' }), '/exp');
+    expect(odir).toMatchObject({ root: '/exp/O' });
+    expect(odir).not.toHaveProperty('labels');
+    expect(resolveDataPaths(dataConfigSchema.parse({ source: 'idrid', root: 'I' }), '/exp')).toMatchObject({ root: '/exp/I' });
   });
 });

@@ -1,4 +1,5 @@
-import { splitDataset, splitsCsv } from '../../src/data/split';
+import { SplitConfig } from '../../src/data/config';
+import { foldOf, splitDataset, splitsCsv } from '../../src/data/split';
 import { Dataset, Sample, SPLITS } from '../../src/data/types';
 
 function dataset(samples: Sample[], opts: Partial<Pick<Dataset, 'task' | 'classes'>> = {}): Dataset {
@@ -25,7 +26,7 @@ function patients(): Dataset {
   return dataset(samples);
 }
 
-const cfg = { val: 0.15, test: 0.15, stratify: true };
+const cfg: SplitConfig = { val: 0.15, test: 0.15, stratify: true, folds: null, fold: 0, trainOnly: null };
 
 describe('splitDataset', () => {
   it('puts every sample in exactly one split and never splits a group', () => {
@@ -108,7 +109,82 @@ describe('splitDataset', () => {
     const two = dataset([{ id: 'a', label: 0, group: 'p' }, { id: 'b', label: 1, group: 'p' }, { id: 'c', label: 1 }]);
     expect(() => splitDataset(two, cfg, 1)).toThrow(/data\.split: 3 samples in 2 groups are too few/);
     // With no test split asked for, two groups suffice.
-    expect(splitDataset(two, { val: 0.3, test: 0, stratify: true }, 1).test).toEqual([]);
+    expect(splitDataset(two, { ...cfg, val: 0.3, test: 0 }, 1).test).toEqual([]);
+  });
+});
+
+describe('splitDataset: official train sets, train-only samples, k-fold', () => {
+  const placeOf = (s: ReturnType<typeof splitDataset>, i: number) => SPLITS.find((k) => s[k].includes(i));
+
+  it('draws validation from an official training set when the dataset has no official validation set', () => {
+    const samples: Sample[] = Array.from({ length: 60 }, (_, i): Sample => ({ id: `s${i}`, label: i % 3, split: i < 40 ? 'train' : 'test', group: `p${Math.floor(i / 2)}` }));
+    const s = splitDataset(dataset(samples), { ...cfg, val: 0.25 }, 3);
+    expect(s.test).toEqual(Array.from({ length: 20 }, (_, i) => 40 + i));
+    expect(s.val.length).toBeGreaterThanOrEqual(8);
+    expect(s.val.length).toBeLessThanOrEqual(12);
+    expect(s.val.every((i) => i < 40)).toBe(true);
+    expect(s.train.length + s.val.length).toBe(40);
+    for (let p = 0; p < 20; p++) expect(placeOf(s, 2 * p)).toBe(placeOf(s, 2 * p + 1));
+  });
+
+  it('keeps samples matching data.split.trainOnly in train (with their group), in splits and in every fold', () => {
+    const samples: Sample[] = Array.from({ length: 80 }, (_, i): Sample => ({ id: i % 4 === 0 ? `aug/_${i}_77.jpg` : `img/${i}.jpg`, label: i % 2 }));
+    const trainOnly = '^aug/_\\d+_\\d+\\.jpg$';
+    const s = splitDataset(dataset(samples, { task: 'binary', classes: ['a', 'b'] }), { ...cfg, trainOnly }, 2);
+    for (let i = 0; i < 80; i += 4) expect(s.train).toContain(i);
+    expect(s.val.length + s.test.length).toBeGreaterThan(10);
+    for (let fold = 0; fold < 4; fold++) {
+      const f = splitDataset(dataset(samples, { task: 'binary', classes: ['a', 'b'] }), { ...cfg, trainOnly, folds: 4, fold }, 2);
+      for (let i = 0; i < 80; i += 4) expect(f.train).toContain(i);
+    }
+  });
+
+  it('k-fold: one test set for all folds; the rest falls into k disjoint, grouped, stratified folds, fold k = val', () => {
+    const ds = patients();
+    const k = 5;
+    const runs = Array.from({ length: k }, (_, fold) => splitDataset(ds, { ...cfg, folds: k, fold }, 7));
+    for (const r of runs) expect(r.test).toEqual(runs[0].test);
+    const test = new Set(runs[0].test);
+    expect(test.size).toBeGreaterThan(30);
+    // Every non-test sample validates in exactly one fold and trains in the others.
+    const valCount = new Array<number>(ds.samples.length).fill(0);
+    for (const r of runs) {
+      for (const i of r.val) valCount[i]++;
+      expect(r.train.length + r.val.length + r.test.length).toBe(ds.samples.length);
+      expect(r.val.some((i) => test.has(i))).toBe(false);
+    }
+    ds.samples.forEach((_, i) => expect(valCount[i]).toBe(test.has(i) ? 0 : 1));
+    // Folds are near-equal in size and class mix, and never split a patient.
+    const folds = foldOf(ds, { ...cfg, folds: k, fold: 0 }, 7);
+    const rest = ds.samples.length - test.size;
+    for (let f = 0; f < k; f++) {
+      const members = folds.map((v, i) => (v === f ? i : -1)).filter((i) => i >= 0);
+      expect(Math.abs(members.length - rest / k)).toBeLessThan(6);
+      const class0 = members.filter((i) => ds.samples[i].label === 0).length / members.length;
+      expect(Math.abs(class0 - 0.6)).toBeLessThan(0.1);
+    }
+    const foldOfGroup = new Map<string, number>();
+    ds.samples.forEach((smp, i) => {
+      if (foldOfGroup.has(smp.group!)) expect(folds[i]).toBe(foldOfGroup.get(smp.group!));
+      foldOfGroup.set(smp.group!, folds[i]);
+    });
+  });
+
+  it('k-fold with test 0 is plain cross-validation; official train and val are pooled, an official test stays', () => {
+    const ds = patients();
+    const cv = splitDataset(ds, { ...cfg, test: 0, folds: 3, fold: 1 }, 1);
+    expect(cv.test).toEqual([]);
+    expect(cv.val.length).toBeGreaterThan(90);
+    const samples: Sample[] = Array.from({ length: 30 }, (_, i): Sample => ({ id: `s${i}`, label: i % 2, split: i < 10 ? 'train' : i < 20 ? 'val' : 'test' }));
+    const off = dataset(samples, { task: 'binary', classes: ['a', 'b'] });
+    const runs = [0, 1].map((fold) => splitDataset(off, { ...cfg, folds: 2, fold }, 1));
+    for (const r of runs) expect(r.test).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
+    expect([...runs[0].val, ...runs[1].val].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('says when there are too few groups for the folds', () => {
+    const few = dataset([0, 1, 2].map((i) => ({ id: `x${i}`, label: i % 3, group: 'one' })));
+    expect(() => splitDataset(few, { ...cfg, test: 0, folds: 2, fold: 0 }, 1)).toThrow(/data\.split: 3 samples in 1 groups are too few for fold 0 0\.50, fold 1 0\.50/);
   });
 });
 

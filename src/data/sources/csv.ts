@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
 import { CsvSourceConfig } from '../config';
-import { Dataset, Sample, Task } from '../types';
+import { Dataset, Sample, Split, Task } from '../types';
 import { CsvTable, findColumn, readCsvTable } from './csv-table';
 import { fileImageLoaders } from './file-images';
+import { compileGroupPattern, groupFromName, splitFromName } from './files';
+import { canonicalValue, droppedWarning, remapMapping } from './labels';
 
 /** Orders class values: numerically when they all are numbers ("0" < "2" < "10"), else by code unit. */
 function sortClassValues(values: string[]): string[] {
@@ -27,13 +29,16 @@ interface ParsedRow {
   label?: number;
   labels?: number[];
   group?: string;
+  split?: Split;
 }
 
 /**
  * Any CSV with an image column and either one 0/1 column per class (multi-label, as the Huawei
- * seed's `Image_File,cataract,glaucoma,diabetic_retinopathy,normal_fundus`) or one class column.
- * Paths in the image column are relative to `imagesDir`. Row numbers in messages count the header
- * as row 1, as a spreadsheet shows them.
+ * seed's `Image_File,cataract,glaucoma,diabetic_retinopathy,normal_fundus`) or one class column
+ * (values named by data.classes, or mapped by data.remap, where null drops a row: SMDG's -1 suspects).
+ * Paths in the image column are relative to `imagesDir`. Patients come from a group column or from
+ * the image name (`<id>_left`); an optional split column carries official splits. Row numbers in
+ * messages count the header as row 1, as a spreadsheet shows them.
  */
 export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
   const csvFile = path.resolve(cfg.csv);
@@ -42,16 +47,40 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
   if (table.rows.length === 0) throw new UserError(`${csvFile} has a header but no rows; it needs one row per image`);
   const imageCol = findColumn(table, cfg.imageColumn, 'data.imageColumn');
   const groupCol = cfg.groupColumn !== undefined ? findColumn(table, cfg.groupColumn, 'data.groupColumn') : undefined;
+  const splitCol = cfg.splitColumn !== undefined ? findColumn(table, cfg.splitColumn, 'data.splitColumn') : undefined;
+  const groupPattern = compileGroupPattern(cfg.groupPattern);
+  const warnings: string[] = [];
 
   let task: Task;
   let classes: string[];
   const rows: ParsedRow[] = [];
-  const base = (values: string[], line: number): ParsedRow => {
+  let withoutImage = 0;
+  const dropped = { count: 0, values: new Set<string>() };
+  /** The row's image, group and split; null when the row has no image and such rows are skipped. */
+  const base = (values: string[], line: number): ParsedRow | null => {
     const image = values[imageCol];
-    if (image === '') throw new UserError(`${csvFile} row ${line}: empty "${table.header[imageCol]}" cell; every row needs an image file name`);
+    if (image === '') {
+      if (cfg.skipRowsWithoutImage) {
+        withoutImage++;
+        return null;
+      }
+      throw new UserError(
+        `${csvFile} row ${line}: empty "${table.header[imageCol]}" cell; every row needs an image file name (or set data.skipRowsWithoutImage: true)`,
+      );
+    }
     const withExt = cfg.imageExtension && path.extname(image) === '' ? image + cfg.imageExtension : image;
     const row: ParsedRow = { line, image: withExt };
-    if (groupCol !== undefined && values[groupCol] !== '') row.group = values[groupCol];
+    if (groupCol !== undefined) {
+      if (values[groupCol] !== '') row.group = values[groupCol];
+    } else {
+      const g = groupFromName(withExt, groupPattern);
+      if (g !== undefined) row.group = g;
+    }
+    if (splitCol !== undefined && values[splitCol] !== '') {
+      const s = splitFromName(values[splitCol]);
+      if (!s) throw new UserError(`${csvFile} row ${line}, column "${table.header[splitCol]}": "${values[splitCol]}" is not a split (train, val or test)`);
+      row.split = s;
+    }
     return row;
   };
 
@@ -60,33 +89,58 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
     classes = [...cfg.labelColumns];
     const cols = cfg.labelColumns.map((c) => findColumn(table, c, 'data.labelColumns'));
     for (const { values, line } of table.rows) {
-      rows.push({ ...base(values, line), labels: cols.map((c, k) => parseFlag(table, line, cfg.labelColumns![k], values[c])) });
+      const row = base(values, line);
+      if (row) rows.push({ ...row, labels: cols.map((c, k) => parseFlag(table, line, cfg.labelColumns![k], values[c])) });
     }
   } else {
     const classColumn = cfg.classColumn!;
     const col = findColumn(table, classColumn, 'data.classColumn');
+    const mapping = cfg.remap !== null ? remapMapping(cfg.remap) : undefined;
     const values = table.rows.map((r) => ({ value: r.values[col], line: r.line }));
     const empty = values.find((v) => v.value === '');
     if (empty) throw new UserError(`${csvFile} row ${empty.line}, column "${classColumn}": empty class; every row needs one`);
-    classes = cfg.classes ? [...cfg.classes] : sortClassValues([...new Set(values.map((v) => v.value))]);
+    const named = (value: string): string | null | undefined => {
+      if (!mapping) return value;
+      const k = mapping.classOf(value);
+      return k === null ? null : k === undefined ? undefined : mapping.classes[k];
+    };
+    classes = cfg.classes
+      ? [...cfg.classes]
+      : mapping
+        ? mapping.classes
+        : sortClassValues([...new Set(values.map((v) => v.value))]);
     const index = new Map(classes.map((c, i) => [c, i]));
     for (const { values: cells, line } of table.rows) {
-      const label = index.get(cells[col]);
-      if (label === undefined) {
-        throw new UserError(`${csvFile} row ${line}, column "${classColumn}": unknown class "${cells[col]}"; data.classes lists ${classes.join(', ')}`);
+      const name = named(cells[col]);
+      if (name === null) {
+        dropped.count++;
+        dropped.values.add(canonicalValue(cells[col]));
+        continue;
       }
-      rows.push({ ...base(cells, line), label });
+      const label = name === undefined ? undefined : index.get(name);
+      if (label === undefined) {
+        throw new UserError(
+          mapping && name === undefined
+            ? `${csvFile} row ${line}, column "${classColumn}": value "${cells[col]}" is not in data.remap (${mapping.accepted}); add it (null drops such rows)`
+            : `${csvFile} row ${line}, column "${classColumn}": unknown class "${name}"; data.classes lists ${classes.join(', ')}`,
+        );
+      }
+      const row = base(cells, line);
+      if (row) rows.push({ ...row, label });
     }
     if (classes.length < 2) {
       throw new UserError(`${csvFile}: column "${classColumn}" holds only the class "${classes[0]}"; a classifier needs at least two`);
     }
     task = classes.length === 2 ? 'binary' : 'multiclass';
   }
+  warnings.push(...droppedWarning(dropped.count, table.rows.length, csvFile, dropped.values));
+  if (withoutImage > 0) warnings.push(`${withoutImage} of ${table.rows.length} rows in ${csvFile} have no image in column "${table.header[imageCol]}" and were skipped`);
 
   // Each image once; every image present (or skipped and reported when the config allows).
   const seen = new Map<string, number>();
   const missing: ParsedRow[] = [];
   const samples: Sample[] = [];
+  const where = path.basename(csvFile);
   for (const r of rows) {
     const earlier = seen.get(r.image);
     if (earlier !== undefined) {
@@ -98,13 +152,13 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
       missing.push(r);
       continue;
     }
-    const sample: Sample = { id: r.image, file };
+    const sample: Sample = { id: r.image, file, origin: `${where} row ${r.line}` };
     if (r.label !== undefined) sample.label = r.label;
     if (r.labels !== undefined) sample.labels = r.labels;
     if (r.group !== undefined) sample.group = r.group;
+    if (r.split !== undefined) sample.split = r.split;
     samples.push(sample);
   }
-  const warnings: string[] = [];
   if (missing.length > 0) {
     const first = missing[0];
     const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
@@ -115,7 +169,7 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
       );
     }
     const names = missing.slice(0, 5).map((m) => m.image).join(', ');
-    warnings.push(`${missing.length} of ${rows.length} images listed in ${csvFile} are missing under ${imagesDir} and were skipped: ${names}${missing.length > 5 ? ', ...' : ''}`);
+    warnings.unshift(`${missing.length} of ${rows.length} images listed in ${csvFile} are missing under ${imagesDir} and were skipped: ${names}${missing.length > 5 ? ', ...' : ''}`);
   }
   if (samples.length === 0) throw new UserError(`none of the images listed in ${csvFile} exist under ${imagesDir}; check data.imagesDir`);
   classes.forEach((name, k) => {
@@ -127,5 +181,13 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
     }
   });
 
-  return { source: 'csv', task, classes, samples, ...fileImageLoaders(), warnings };
+  return {
+    source: 'csv',
+    task,
+    classes,
+    samples,
+    ...fileImageLoaders(),
+    warnings,
+    missing: missing.map((m) => path.resolve(imagesDir, m.image)),
+  };
 }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { dataConfigSchema, resolveDataPaths } from '../../../src/data/config';
 import { loadDataset } from '../../../src/data/sources';
 import { splitDataset } from '../../../src/data/split';
-import { cleanup, hasSharedData, makeTempDir, SHARED_DATA, writeImage } from '../fixtures';
+import { cleanup, FIXTURE_HEIGHT, FIXTURE_WIDTH, hasSharedData, makeTempDir, SHARED_DATA, writeImage } from '../fixtures';
 
 let dir: string;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ const HUAWEI_HEADER = 'Image_File,cataract,glaucoma,diabetic_retinopathy,normal_
 const LABELS = ['cataract', 'glaucoma', 'diabetic_retinopathy', 'normal_fundus'];
 
 /** Parses and resolves like the config loader does, with the csv's folder as the config folder. */
-const csvConfig = (fields: object) => resolveDataPaths(dataConfigSchema.parse({ source: 'csv', ...fields }), dir);
+const csvConfig = (fields: object) => resolveDataPaths(dataConfigSchema.parse({ source: 'csv', cache: { disk: false }, ...fields }), dir);
 
 describe('csv source, multi-label (the Huawei seed layout)', () => {
   it('reads the 0/1 columns in the configured order', async () => {
@@ -38,7 +38,7 @@ describe('csv source, multi-label (the Huawei seed layout)', () => {
       ['img_004.png', [1, 1, 0, 0]],
     ]);
     expect(ds.samples[3].file).toBe(path.join(dir, 'images/img_004.png'));
-    expect(await ds.loadImage(ds.samples[0])).toMatchObject({ width: 12, height: 10 });
+    expect(await ds.loadImage(ds.samples[0])).toMatchObject({ width: FIXTURE_WIDTH, height: FIXTURE_HEIGHT });
     expect((await ds.loadImageAtSize!(ds.samples[0], 6)).data.length).toBe(6 * 6 * 3);
   });
 
@@ -126,6 +126,47 @@ describe('csv source, one class column (Kaggle DR style)', () => {
   });
 });
 
+describe('csv source: remap, rows without an image, split and group columns', () => {
+  it("maps values with data.remap in its order; null drops rows with a warning (SMDG's -1 suspects)", async () => {
+    writeCsv('smdg.csv', 'names,types,fundus\nA-1,1,img_001.jpg\nA-2,0,img_002.jpg\nA-3,-1,img_003.jpg\nA-4,0,img_004.png\nA-5,1,\n');
+    const base = { csv: 'smdg.csv', imagesDir: 'images', imageColumn: 'fundus', classColumn: 'types', remap: { '0': 'normal', '1': 'glaucoma', '-1': null } };
+    await expect(loadDataset(csvConfig(base), { seed: 1 })).rejects.toThrow(/smdg\.csv row 6: empty "fundus" cell; .*data\.skipRowsWithoutImage: true/);
+    const ds = await loadDataset(csvConfig({ ...base, skipRowsWithoutImage: true }), { seed: 1 });
+    expect(ds.classes).toEqual(['normal', 'glaucoma']);
+    expect(ds.samples.map((s) => [s.id, s.label])).toEqual([
+      ['img_001.jpg', 1],
+      ['img_002.jpg', 0],
+      ['img_004.png', 0],
+    ]);
+    expect(ds.warnings).toEqual([
+      expect.stringMatching(/^1 of 5 rows in .*smdg\.csv left out: data\.remap maps their value \(-1\) to null$/),
+      expect.stringMatching(/^1 of 5 rows in .*smdg\.csv have no image in column "fundus" and were skipped$/),
+    ]);
+    await expect(loadDataset(csvConfig({ ...base, remap: { '0': 'normal', '1': 'glaucoma' }, skipRowsWithoutImage: true }), { seed: 1 })).rejects.toThrow(
+      /smdg\.csv row 4, column "types": value "-1" is not in data\.remap/,
+    );
+  });
+
+  it('keeps an official split column and takes patients from <id>_left/right names unless a group column is given', async () => {
+    writeCsv('kaggle/split.csv', 'image,level,set\n10_left,0,Training\n10_right,2,training\n13_left,2,valid\n13_right,0,Test\n15_left,2,\n');
+    const base = { csv: 'kaggle/split.csv', imagesDir: 'kaggle/train', imageColumn: 'image', classColumn: 'level', imageExtension: '.jpeg' };
+    const ds = await loadDataset(csvConfig({ ...base, splitColumn: 'set' }), { seed: 1 });
+    expect(ds.samples.map((s) => [s.id, s.group, s.split])).toEqual([
+      ['10_left.jpeg', '10', 'train'],
+      ['10_right.jpeg', '10', 'train'],
+      ['13_left.jpeg', '13', 'val'],
+      ['13_right.jpeg', '13', 'test'],
+      ['15_left.jpeg', '15', undefined],
+    ]);
+    const ungrouped = await loadDataset(csvConfig({ ...base, groupPattern: null }), { seed: 1 });
+    expect(ungrouped.samples.every((s) => s.group === undefined)).toBe(true);
+    writeCsv('kaggle/badsplit.csv', 'image,level,set\n10_left,0,holdout\n10_right,2,train\n');
+    await expect(loadDataset(csvConfig({ ...base, csv: 'kaggle/badsplit.csv', splitColumn: 'set' }), { seed: 1 })).rejects.toThrow(
+      /badsplit\.csv row 2, column "set": "holdout" is not a split/,
+    );
+  });
+});
+
 const real = hasSharedData ? describe : describe.skip;
 if (!hasSharedData) console.log(`skipping the EyePACS CSV: ${SHARED_DATA} is absent`);
 
@@ -140,6 +181,7 @@ real('csv on ../shared/data/eyepacs-dr-130', () => {
         classColumn: 'level',
         imageExtension: '.jpeg',
         skipBadImages: true,
+        cache: { disk: false },
       }),
       { seed: 1 },
     );

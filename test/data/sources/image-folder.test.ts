@@ -3,7 +3,7 @@ import * as path from 'path';
 import { dataConfigSchema } from '../../../src/data/config';
 import { loadDataset } from '../../../src/data/sources';
 import { ImageBatches } from '../../../src/data/pipeline';
-import { cleanup, hasSharedData, makeTempDir, SHARED_DATA, writeImage } from '../fixtures';
+import { cleanup, FIXTURE_HEIGHT, FIXTURE_WIDTH, hasSharedData, makeTempDir, SHARED_DATA, writeImage } from '../fixtures';
 
 let dir: string;
 beforeAll(() => {
@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => cleanup(dir));
 
-const folderConfig = (root: string, extra: object = {}) => dataConfigSchema.parse({ source: 'image-folder', root, ...extra });
+const folderConfig = (root: string, extra: object = {}) => dataConfigSchema.parse({ source: 'image-folder', root, cache: { disk: false }, ...extra });
 
 describe('image-folder source', () => {
   it('takes classes from the sorted folder names and finds images of any listed extension, nested too', async () => {
@@ -34,7 +34,7 @@ describe('image-folder source', () => {
     expect(ds.samples[0].file).toBe(path.join(root, 'cataract/c1.jpeg'));
     expect(ds.warnings).toEqual([expect.stringMatching(/ignored 1 files under .*three without an image extension/)]);
     const img = await ds.loadImage(ds.samples[1]);
-    expect(img).toMatchObject({ width: 12, height: 10 });
+    expect(img).toMatchObject({ width: FIXTURE_WIDTH, height: FIXTURE_HEIGHT });
   });
 
   it('uses data.classes for the order, ignoring other folders with a warning; two classes are binary', async () => {
@@ -81,6 +81,43 @@ describe('image-folder source', () => {
     expect(batches).toHaveLength(1);
     expect(batches[0].size).toBe(2);
     expect([...lenient.skipped].map((i) => ds.samples[i].id)).toEqual(['b/broken.jpg']);
+  });
+});
+
+describe('image-folder source: split folders and patients', () => {
+  it('takes training/, validation/ and test/ folders as official splits, classes from inside them', async () => {
+    const root = path.join(dir, 'selfie');
+    await writeImage(path.join(root, 'training/glaucoma/1_left.jpg'));
+    await writeImage(path.join(root, 'training/glaucoma/1_right.jpg'));
+    await writeImage(path.join(root, 'training/normal/2_left.jpg'));
+    await writeImage(path.join(root, 'validation/glaucoma/3_left.jpg'));
+    await writeImage(path.join(root, 'validation/normal/4_right.jpg'));
+    await writeImage(path.join(root, 'test/normal/5_left.jpg'));
+    const ds = await loadDataset(folderConfig(root), { seed: 1 });
+    expect(ds.classes).toEqual(['glaucoma', 'normal']);
+    expect(ds.samples.map((s) => [s.id, s.label, s.split, s.group])).toEqual([
+      ['training/glaucoma/1_left.jpg', 0, 'train', '1'],
+      ['training/glaucoma/1_right.jpg', 0, 'train', '1'],
+      ['validation/glaucoma/3_left.jpg', 0, 'val', '3'],
+      ['test/normal/5_left.jpg', 1, 'test', '5'],
+      ['training/normal/2_left.jpg', 1, 'train', '2'],
+      ['validation/normal/4_right.jpg', 1, 'val', '4'],
+    ]);
+    const pooled = await loadDataset(folderConfig(root, { officialSplit: false }), { seed: 1 });
+    expect(pooled.samples.every((s) => s.split === undefined)).toBe(true);
+    await expect(loadDataset(folderConfig(root, { classes: ['glaucoma', 'amd'] }), { seed: 1 })).rejects.toThrow(/no folder .*<split>\/amd for class "amd"; the class folders inside test, training, validation are: glaucoma, normal/);
+  });
+
+  it('groups <id>_left/<id>_right across class folders (one picture filed under two classes stays in one split)', async () => {
+    const root = path.join(dir, 'pairs');
+    await writeImage(path.join(root, 'cataract/625_left.jpg'));
+    await writeImage(path.join(root, 'glaucoma/625_left.jpg'));
+    await writeImage(path.join(root, 'glaucoma/625_right.jpg'));
+    await writeImage(path.join(root, 'glaucoma/Glaucoma_001.png'));
+    const ds = await loadDataset(folderConfig(root), { seed: 1 });
+    expect(ds.samples.map((s) => s.group)).toEqual(['625', '625', '625', undefined]);
+    const custom = await loadDataset(folderConfig(root, { groupPattern: '^([a-z]+)_' }), { seed: 1 });
+    expect(custom.samples.map((s) => s.group)).toEqual([undefined, undefined, undefined, 'glaucoma']);
   });
 });
 
