@@ -31,4 +31,13 @@ export { softmaxCrossEntropy, bceWithLogits } from './train/losses';
 
 export * from './eval';
 
+export { loadPredictor } from './predict/predictor';
+export { predictFiles } from './predict/predict';
+export { predict } from './predict/run';
+export { gradCam } from './predict/gradcam';
+export { camOverlayPng } from './predict/overlay';
+export { patientResult, referralRuleText } from './predict/patient';
+export { buildServeApp } from './serve/app';
+export { startServer } from './serve/server';
+
 export { UserError } from './util/errors';

@@ -6,6 +6,8 @@ import { evalBuilder, EvalArgs, runEval } from './eval';
 import { dataBuilder, DataArgs, runData } from './data';
 import { reportBuilder, ReportArgs, runReport } from './report';
 import { exportBuilder, ExportArgs, runExport } from './export';
+import { predictBuilder, PredictArgs, runPredict } from './predict';
+import { runServe, serveBuilder, ServeArgs } from './serve';
 import { packageVersion } from '../util/version';
 
 /**
@@ -38,13 +40,20 @@ export async function main(argv: string[]): Promise<number> {
     .command<ReportArgs>('report <runs..>', 'one LaTeX table (and a text table) comparing several runs', reportBuilder, (a) => {
       run = () => runReport(a);
     })
+    .command<PredictArgs>('predict [images..]', 'predict on photographs (files, folders, globs) and eye pairs; --cam writes heatmaps', predictBuilder, (a) => {
+      run = () => runPredict(a);
+    })
+    .command<ServeArgs>('serve', 'a local web app: upload right and left eye photographs, see grades, heatmaps and the referral note', serveBuilder, (a) => {
+      run = () => runServe(a);
+    })
     .strictOptions()
     .version(packageVersion())
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // yargs' own argument errors (YError) are usage mistakes; anything else thrown by a builder is ours.
+      if (err && err.name !== 'YError') throw err;
+      usageError = msg ?? err?.message ?? 'invalid arguments';
     });
   try {
     await parser.parseAsync();

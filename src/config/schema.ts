@@ -104,6 +104,15 @@ export const evalConfigSchema = z.strictObject({
   referableFrom: z.int().min(1).nullable().default(null),
 });
 
+export const predictConfigSchema = z.strictObject({
+  referral: z
+    .strictObject({
+      /** Refer when no class's probability differs between the eyes by this much or more (the seed's rule); 0 = off. */
+      minEyeDifference: z.number().min(0).max(1).default(0.1),
+    })
+    .prefault({}),
+});
+
 export const experimentConfigSchema = z.strictObject({
   /** Name of the experiment; the default run directory is runs/<name>. */
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('experiment'),
@@ -115,6 +124,7 @@ export const experimentConfigSchema = z.strictObject({
   model: modelConfigSchema,
   train: trainConfigSchema.prefault({}),
   eval: evalConfigSchema.prefault({}),
+  predict: predictConfigSchema.prefault({}),
 });
 
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;

@@ -5,7 +5,8 @@ import { ExperimentConfig } from '../config/schema';
 import { ClassifierModel } from '../models/classifier';
 import { createModel } from '../models';
 import { UserError } from '../util/errors';
-import { checkpointMetadata, loadCheckpointWeights } from './checkpoint';
+import { Task } from '../data/types';
+import { checkpointMetadata, loadCheckpointWeights, MODEL_FILE } from './checkpoint';
 
 export interface RunModel {
   config: ExperimentConfig;
@@ -15,6 +16,7 @@ export interface RunModel {
   /** Its metadata (model, classes, task, image_size, epoch). */
   metadata: Record<string, string>;
   classes: string[];
+  task: Task;
 }
 
 /** The resolved config of a run directory. */
@@ -27,12 +29,30 @@ export function readRunConfig(runDir: string): ExperimentConfig {
 /** Rebuilds a run's model and loads a checkpoint (default best, else last). */
 export function loadRunModel(runDir: string, which?: 'best' | 'last'): RunModel {
   const dir = path.resolve(runDir);
-  const config = readRunConfig(dir);
   const chosen = which ?? (fs.existsSync(path.join(dir, 'checkpoints', 'best')) ? 'best' : 'last');
   const checkpoint = path.join(dir, 'checkpoints', chosen);
   if (!fs.existsSync(checkpoint)) throw new UserError(`${dir} has no checkpoints/${chosen}: train it first`);
+  return loadCheckpointModel(dir, checkpoint);
+}
+
+const TASKS: readonly Task[] = ['binary', 'multiclass', 'multilabel'];
+
+/** Rebuilds the model of a run from one of its checkpoint directories, checking that the two belong together. */
+export function loadCheckpointModel(runDir: string, checkpoint: string): RunModel {
+  const config = readRunConfig(runDir);
+  const weights = path.join(checkpoint, MODEL_FILE);
   const metadata = checkpointMetadata(checkpoint);
-  const classes = JSON.parse(metadata.classes) as string[];
+  let classes: string[];
+  try {
+    classes = JSON.parse(metadata.classes) as string[];
+  } catch {
+    throw new UserError(`${weights} has no class list in its metadata: it was not written by fundus-train train`);
+  }
+  const task = metadata.task as Task;
+  if (!TASKS.includes(task)) throw new UserError(`${weights}: unknown task '${metadata.task}' in its metadata`);
+  if (metadata.model && metadata.model !== config.model.name) {
+    throw new UserError(`${checkpoint} holds a ${metadata.model} but ${path.join(runDir, 'config.json')} describes a ${config.model.name}: use the checkpoint's own run directory`);
+  }
   const model = createModel(config.model.name, {
     numClasses: classes.length,
     imageSize: config.model.imageSize,
@@ -40,5 +60,6 @@ export function loadRunModel(runDir: string, which?: 'best' | 'last'): RunModel 
     initialize: false,
   });
   loadCheckpointWeights(checkpoint, model);
-  return { config, model, checkpoint, metadata, classes };
+  model.setTraining(false);
+  return { config, model, checkpoint, metadata, classes, task };
 }

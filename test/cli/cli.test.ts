@@ -61,6 +61,12 @@ describe('fundus-train command line', () => {
     expect(r.err).toMatch(/Unknown argument: epochs/);
   });
 
+  test("yargs' own argument errors are usage errors too (exit 2, not internal)", async () => {
+    const r = await run(['predict', '--run', tmp, '--pair', 'only-one.png']);
+    expect(r.code).toBe(2);
+    expect(r.err).not.toMatch(/internal error/);
+  });
+
   test('no --config is a usage error (exit 2)', async () => {
     const r = await run([]);
     expect(r.code).toBe(2);

@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cli } from './run-cli';
+import { TINY_VIT, trainTinyRun, writeFundus } from './tiny-runs';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-predict-cli-'));
+let run: string;
+
+beforeAll(async () => {
+  run = await trainTinyRun(path.join(tmp, 'run'), 'dr', TINY_VIT, { eval: { referableFrom: 1 } });
+  await writeFundus(path.join(tmp, 'img', 'a_right.png'), 0, 100, 80);
+  await writeFundus(path.join(tmp, 'img', 'a_left.png'), 1, 100, 80);
+  await writeFundus(path.join(tmp, 'img', 'b.png'), 2, 80, 80);
+  fs.writeFileSync(path.join(tmp, 'img', 'c.jpg'), 'text');
+});
+
+describe('fundus-train predict', () => {
+  test('--json: every image, the unreadable one reported (exit 2), heatmaps written, pairs by name and by --pair', async () => {
+    const camDir = path.join(tmp, 'cams');
+    const img = (n: string) => path.join(tmp, 'img', n);
+    const r = await cli(['predict', '--run', run, img('*.png'), img('c.jpg'), '--pair', img('b.png'), img('a_left.png'), '--cam', camDir, '--json', '--min-eye-difference', '0.2']);
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.out);
+    expect(report.images).toHaveLength(4);
+    expect(report.images.filter((i: { ok: boolean }) => !i.ok).map((i: { file: string }) => path.basename(i.file))).toEqual(['c.jpg']);
+    expect(fs.readdirSync(camDir).sort()).toEqual(['a_left_cam.png', 'a_right_cam.png', 'b_cam.png']);
+    expect(report.patients.map((p: { patient: string }) => p.patient)).toEqual(['pair 1', 'a']);
+    expect(report.patients[1].referral.minEyeDifference).toBe(0.2);
+    expect(report.referralRule).toMatch(/by 0\.2 or more/);
+  });
+
+  test('text output: a table of probabilities and each patient in words; exit 0 when every image is read', async () => {
+    const r = await cli(['predict', '--run', run, path.join(tmp, 'img', 'a_right.png'), path.join(tmp, 'img', 'a_left.png'), '--tta']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/softmax probabilities over the classes; TTA: mean over original, horizontal mirror/);
+    expect(r.out).toMatch(/image\s+top class\s+p\s+no_dr\s+mild\s+proliferative/);
+    expect(r.out).toMatch(/ {2}a: right \w+ 0\.\d{3}, left \w+ 0\.\d{3} -> patient: \w+ 0\.\d{3}/);
+    expect(r.out).toMatch(/Patient grade = the worse eye's grade/);
+    expect(r.out).toMatch(/Referral rule: /);
+  });
+
+  test('usage errors: no model, both models, not a run directory', async () => {
+    expect((await cli(['predict', 'x.png'])).err).toMatch(/--run DIR or --checkpoint DIR/);
+    expect((await cli(['predict', '--run', run, '--checkpoint', run, 'x.png'])).code).toBe(2);
+    const notRun = await cli(['predict', '--run', path.join(tmp, 'img'), 'x.png']);
+    expect(notRun.err).toMatch(/^fundus-train: error: .*is not a run directory: no config\.json\n$/);
+  });
+});
