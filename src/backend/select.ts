@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors';
 import { registerGradients } from './gradients';
 import { registerWasmTrainingKernels } from './wasm';
+import { disableWasmThreads, enableWasmThreads, requestedWasmThreads, unrefWasmThreads } from './wasm/threads';
 
 /** The backends a config or `--backend` may name; `auto` takes the first of the others that loads. */
 export const BACKEND_NAMES = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -112,7 +113,7 @@ async function tryBackend(name: RunningBackendName): Promise<string | undefined>
       case 'wasm': {
         require('@tensorflow/tfjs-backend-wasm');
         registerWasmTrainingKernels();
-        return await activate('wasm');
+        return await activateWasm();
       }
       case 'cpu': {
         require('@tensorflow/tfjs-backend-cpu');
@@ -145,10 +146,30 @@ async function activate(tfName: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** Starts wasm with XNNPACK on every core (wasm/threads.ts), or single-threaded when that cannot be. */
+async function activateWasm(): Promise<string | undefined> {
+  // Already initialised (threads are decided once per process): just switch to it.
+  if (tf.engine().registry.wasm != null) return activate('wasm');
+  const threads = enableWasmThreads(requestedWasmThreads());
+  if ('reason' in threads) return activate('wasm');
+  let failure: string | undefined;
+  try {
+    failure = await activate('wasm');
+  } finally {
+    threads.restore();
+  }
+  if (failure == null) {
+    unrefWasmThreads(tf.backend());
+    return undefined;
+  }
+  disableWasmThreads();
+  return activate('wasm');
+}
+
 function selectionMessage(name: RunningBackendName, tried: BackendAttempt[]): string {
   const skipped = tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
   const why = skipped.length === 0 ? '' : `; not taken: ${skipped.join('; ')}`;
-  return `backend ${name} (${DESCRIPTION[name]})${why}`;
+  return `backend ${name} (${DESCRIPTION[name]}${name === 'wasm' ? wasmThreadsNote() : ''})${why}`;
 }
 
 function unavailableMessage(requested: BackendName, tried: BackendAttempt[]): string {
@@ -160,6 +181,12 @@ function unavailableMessage(requested: BackendName, tried: BackendAttempt[]): st
       `storage.googleapis.com${extra}, or use --backend wasm (or auto)`;
   }
   return `backend ${requested} is not available (${reasons}); use --backend auto`;
+}
+
+function wasmThreadsNote(): string {
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  const n = wasm.getThreadsCount();
+  return `, ${n} thread${n === 1 ? '' : 's'}`;
 }
 
 function firstLine(e: unknown): string {

@@ -6,6 +6,7 @@ import { evalBuilder, EvalArgs, runEval } from './eval';
 import { dataBuilder, DataArgs, runData } from './data';
 import { reportBuilder, ReportArgs, runReport } from './report';
 import { exportBuilder, ExportArgs, runExport } from './export';
+import { benchBuilder, BenchArgs, runBenchCommand } from './bench';
 import { predictBuilder, PredictArgs, runPredict } from './predict';
 import { runServe, serveBuilder, ServeArgs } from './serve';
 import { packageVersion } from '../util/version';
@@ -39,6 +40,9 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command<ReportArgs>('report <runs..>', 'one LaTeX table (and a text table) comparing several runs', reportBuilder, (a) => {
       run = () => runReport(a);
+    })
+    .command<BenchArgs>('bench', 'time training and inference steps of a model on synthetic images', benchBuilder, (a) => {
+      run = () => runBenchCommand(a);
     })
     .command<PredictArgs>('predict [images..]', 'predict on photographs (files, folders, globs) and eye pairs; --cam writes heatmaps', predictBuilder, (a) => {
       run = () => runPredict(a);

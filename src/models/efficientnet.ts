@@ -9,6 +9,7 @@ import { Dropout, DropPath } from './layers/dropout';
 import { silu } from './layers/activations';
 import { Sequence } from './vit';
 import { registerModel } from './registry';
+import { channelGateFused, spatialMeanFused } from '../backend/ops';
 
 /** One stage of the architecture: block type, repeats, kernel, stride, expansion, output channels, SE ratio. */
 export interface StageDef {
@@ -77,9 +78,10 @@ export class SqueezeExcite extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const s = tf.mean(x, [1, 2], true);
-      const gate = tf.sigmoid(this.convExpand.forward(silu(this.convReduce.forward(s))));
-      return tf.mul(x, gate) as tf.Tensor4D;
+      // The pooling and the gating are one native kernel each way where the backend has them.
+      const s = spatialMeanFused(x) ?? tf.mean(x, [1, 2], true);
+      const gate = tf.sigmoid(this.convExpand.forward(silu(this.convReduce.forward(s)))) as tf.Tensor4D;
+      return channelGateFused(x, gate) ?? (tf.mul(x, gate) as tf.Tensor4D);
     });
   }
   getConfig(): Record<string, unknown> {
@@ -121,7 +123,7 @@ export class DepthwiseSeparableConv extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = silu(this.bn1.forward(this.convDw.forward(x))) as tf.Tensor4D;
+      let y = this.bn1.forward(this.convDw.forward(x), 'silu');
       y = this.se.forward(y);
       y = this.bn2.forward(this.convPw.forward(y));
       return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
@@ -162,8 +164,8 @@ export class InvertedResidual extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = silu(this.bn1.forward(this.convPw.forward(x))) as tf.Tensor4D;
-      y = silu(this.bn2.forward(this.convDw.forward(y))) as tf.Tensor4D;
+      let y = this.bn1.forward(this.convPw.forward(x), 'silu');
+      y = this.bn2.forward(this.convDw.forward(y), 'silu');
       y = this.se.forward(y);
       y = this.bn3.forward(this.convPwl.forward(y));
       return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
@@ -242,15 +244,17 @@ export class EfficientNet extends ClassifierModel {
   /** Feature map after the head conv: [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = silu(this.bn1.forward(this.convStem.forward(x))) as tf.Tensor4D;
+      let y = this.bn1.forward(this.convStem.forward(x), 'silu');
       for (const block of this.blocks) y = block.forward(y);
-      return silu(this.bn2.forward(this.convHead.forward(y))) as tf.Tensor4D;
+      return this.bn2.forward(this.convHead.forward(y), 'silu');
     });
   }
 
   forwardHead(features: tf.Tensor, preLogits = false): tf.Tensor2D {
     return tf.tidy(() => {
-      const pooled = tf.mean(features, [1, 2]) as tf.Tensor2D;
+      const f4 = features as tf.Tensor4D;
+      const fused = f4.rank === 4 ? spatialMeanFused(f4) : null;
+      const pooled = (fused ? tf.reshape(fused, [f4.shape[0], f4.shape[3]]) : tf.mean(features, [1, 2])) as tf.Tensor2D;
       if (preLogits || !this.classifier) return pooled;
       return this.classifier.forward(this.drop.forward(pooled)) as tf.Tensor2D;
     });

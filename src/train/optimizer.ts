@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamStepFused } from '../backend/ops';
 
 export interface AdamOptions {
   lr: number;
@@ -52,6 +53,17 @@ export class AdamOptimizer {
       const wd = e.decay ? weightDecay : 0;
       tf.tidy(() => {
         const p = e.variable;
+        // One kernel for the whole update where the backend has it (wasm with fundus-train's native kernels).
+        const fused = adamStepFused(p, g, slot.m, slot.v, {
+          beta1: b1, beta2: b2, eps, sqrtBc2: Math.sqrt(bc2), stepSize: lr / bc1,
+          l2: !decoupled ? wd : 0, lrWeightDecay: decoupled ? lr * wd : 0,
+        });
+        if (fused) {
+          slot.m.assign(fused[1]);
+          slot.v.assign(fused[2]);
+          p.assign(fused[0]);
+          return;
+        }
         const grad = !decoupled && wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
         const m = tf.add(tf.mul(slot.m, b1), tf.mul(grad, 1 - b1));
         const v = tf.add(tf.mul(slot.v, b2), tf.mul(tf.square(grad), 1 - b2));
@@ -69,7 +81,8 @@ export class AdamOptimizer {
   private slot(e: ParamGroupEntry): Slot {
     let s = this.slots.get(e.name);
     if (!s) {
-      s = { m: tf.variable(tf.zerosLike(e.variable), false), v: tf.variable(tf.zerosLike(e.variable), false) };
+      // In a tidy: a variable keeps its own reference, so the zeros it starts from must not stay tracked.
+      s = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(e.variable), false), v: tf.variable(tf.zerosLike(e.variable), false) }));
       this.slots.set(e.name, s);
     }
     return s;
@@ -96,6 +109,12 @@ export class AdamOptimizer {
       if (!m || !v) throw new Error(`optimizer state for ${name} is incomplete`);
       this.slots.set(name, { m: tf.variable(tf.tensor(m.data, m.shape), false), v: tf.variable(tf.tensor(v.data, v.shape), false) });
     }
+  }
+
+  /** Back to a fresh optimizer: no moments, step 0 (LP-FT's fine-tuning phase starts so). */
+  reset(): void {
+    this.dispose();
+    this.step = 0;
   }
 
   dispose(): void {

@@ -9,8 +9,7 @@ import { loadDataset } from '../data/sources';
 import { splitDataset, splitsCsv } from '../data/split';
 import { ImageBatches } from '../data/pipeline';
 import { ImageCache } from '../data/image-cache';
-import { ClassifierModel } from '../models/classifier';
-import { createModel } from '../models';
+import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
 import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
@@ -229,7 +228,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // LP-FT: the fine-tuning phase starts from fresh optimizer moments at a lower rate.
       state.phase = phase;
       state.lr = config.train.optimizer.lr * config.train.ftLrScale;
-      optimizer.dispose();
+      optimizer.reset();
       if (plateau) plateau.setState(new ReduceLROnPlateau(sched.name === 'plateau' ? sched : {}).getState());
       say(`epoch ${epoch + 1}: linear probing done, fine-tuning every layer at lr ${state.lr}`);
     }
@@ -241,34 +240,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     callbacks.forEach((c) => c.onEpochBegin?.(epoch, phase, state.lr));
 
     const started = Date.now();
-    let lossSum = 0;
-    let seen = 0;
-    let batchIndex = 0;
-    const varList = entries.map((e) => e.variable);
-    const nameOf = new Map(entries.map((e) => [e.variable.name, e.name]));
-    for await (const batch of trainBatches.epoch(epoch)) {
-      const n = batch.size;
-      // Linear probing keeps the backbone in inference mode (batch-norm statistics frozen).
-      model.setTraining(phase === 'finetune');
-      const x = tf.tensor4d(batch.x, [n, imageSize, imageSize, 3]);
-      const y = tf.tensor2d(batch.y, [n, dataset.classes.length]);
-      const { value, grads } = withStochasticContext(config.seed, `${epoch}:${batchIndex}`, () =>
-        tf.variableGrads(() => lossFn(model.forward(x), y), varList),
-      );
-      const byName = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
-      optimizer.apply(entries, byName);
-      const loss = (await value.data())[0];
-      tf.dispose([x, y, value, ...Object.values(grads)]);
-      if (!Number.isFinite(loss)) {
-        throw new UserError(`training diverged: loss is ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}; lower train.optimizer.lr`);
-      }
-      lossSum += loss * n;
-      seen += n;
+    const { lossSum, seen } = await trainEpoch({ model, optimizer, entries, lossFn, seed: config.seed, numClasses: dataset.classes.length, callbacks }, trainBatches, epoch, phase, () => {
       state.step += 1;
-      batchIndex += 1;
-      const elapsed = (Date.now() - started) / 1000;
-      callbacks.forEach((c) => c.onBatchEnd?.(epoch, batchIndex, { loss: lossSum / seen, imagesPerSecond: seen / Math.max(elapsed, 1e-9) }));
-    }
+    });
     const trainSeconds = (Date.now() - started) / 1000;
 
     const val = await predictBatches(model, valBatches, lossName);
@@ -340,6 +314,52 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   model.dispose();
   callbacks.forEach((c) => c.onTrainEnd?.({ epochsRun: state.epoch, bestEpoch: state.best.epoch, stoppedEarly }));
   return { outDir, epochsRun: state.epoch, bestEpoch: state.best.epoch, bestValue: state.best.value, stoppedEarly, test, backend };
+}
+
+interface StepContext {
+  model: ClassifierModel;
+  optimizer: AdamOptimizer;
+  entries: ParamGroupEntry[];
+  lossFn: (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar;
+  seed: number;
+  numClasses: number;
+  callbacks: TrainerCallback[];
+}
+
+/** One pass over the training batches: forward, gradients of the trained variables, optimizer step. */
+async function trainEpoch(ctx: StepContext, batches: ImageBatches, epoch: number, phase: Phase, onStep: () => void): Promise<{ lossSum: number; seen: number }> {
+  const { model, optimizer, entries, lossFn } = ctx;
+  const imageSize = model.imageSize;
+  const started = Date.now();
+  let lossSum = 0;
+  let seen = 0;
+  let batchIndex = 0;
+  const varList = entries.map((e) => e.variable);
+  const nameOf = new Map(entries.map((e) => [e.variable.name, e.name]));
+  // Linear probing keeps the backbone in inference mode (batch-norm statistics frozen).
+  model.setTraining(phase === 'finetune');
+  for await (const batch of batches.epoch(epoch)) {
+    const n = batch.size;
+    const x = tf.tensor4d(batch.x, [n, imageSize, imageSize, 3]);
+    const y = tf.tensor2d(batch.y, [n, ctx.numClasses]);
+    // Dropout and drop-path masks are keyed by (seed, epoch, batch): a resumed run draws the same ones.
+    const { value, grads } = withStochasticContext(ctx.seed, `${epoch}:${batchIndex}`, () =>
+      tf.variableGrads(() => lossFn(model.forward(x), y), varList),
+    );
+    optimizer.apply(entries, new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g])));
+    const loss = (await value.data())[0];
+    tf.dispose([x, y, value, ...Object.values(grads)]);
+    if (!Number.isFinite(loss)) {
+      throw new UserError(`training diverged: loss is ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}; lower train.optimizer.lr`);
+    }
+    lossSum += loss * n;
+    seen += n;
+    batchIndex += 1;
+    onStep();
+    const elapsed = (Date.now() - started) / 1000;
+    ctx.callbacks.forEach((c) => c.onBatchEnd?.(epoch, batchIndex, { loss: lossSum / seen, imagesPerSecond: seen / Math.max(elapsed, 1e-9) }));
+  }
+  return { lossSum, seen };
 }
 
 function epochRecord(

@@ -59,7 +59,7 @@ describe('transfer strategies', () => {
     expect(records.map((r) => r.lr)).toEqual([0.01, 0.001, 0.001]);
     const trained = readSafetensors(path.join(out, 'checkpoints', 'last', 'model.safetensors'));
     const initial = await exportStateDict(createModel('test_vit', { numClasses: 2, imageSize: 32, seed: 11, args: MODEL.args }));
-    const w = (d: Map<string, { data: ArrayLike<number> }>) => Array.from(d.get('blocks.0.attn.qkv.weight')!.data).slice(0, 8);
+    const w = (d: typeof trained) => Array.from(d.get('blocks.0.attn.qkv.weight')!.data as Float32Array).slice(0, 8);
     expect(w(trained)).not.toEqual(w(initial));
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapBatchLayout } from './heap-layout';
 import { adoptOutput, asTensor, required } from './kernel-registration';
+import { optimizationsEnabled } from '../optimizations';
 import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
 
 /**
@@ -13,7 +14,7 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
     const b = required(args.inputs, 'b');
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null || !rewritePays(shape, transposeA, transposeB)) {
+    if (!optimizationsEnabled() || a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null || !rewritePays(shape, transposeA, transposeB)) {
       return shipped.kernelFunc(args);
     }
     const backend = args.backend as tf.KernelBackend;

@@ -6,7 +6,8 @@ import { inputTensor, KernelArgs, required } from './kernel-registration';
 /**
  * Conv2DBackpropFilter for wasm, by im2col: the input values every filter tap sees at every output
  * position form a [positions, taps·inC] matrix (built in the wasm heap, zeros in the padding), and
- * dW = dyᵀ · patches is one matrix product on XNNPACK, reshaped to [fh, fw, inC, outC].
+ * dW = patchesᵀ · dy is one matrix product on XNNPACK (in whichever orientation packs the smaller
+ * operand, see mat-mul-plan.ts), reshaped to [fh, fw, inC, outC].
  */
 export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
@@ -27,10 +28,8 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     const positions = g.batch * g.outHeight * g.outWidth;
     const dy2 = tf.reshape(dy, [positions, outC]);
     const cols = isPointwise(g) ? tf.reshape(x, [positions, inC]) : im2col(x, g, backend);
-    // Transpose whichever operand is smaller; wasm multiplies untransposed 2-D operands fastest.
-    const dW2 = outC <= fh * fw * inC
-      ? tf.transpose(tf.matMul(tf.transpose(dy2), cols))
-      : tf.matMul(tf.transpose(cols), dy2);
+    // colsᵀ · dy: the matrix-product override (batch-mat-mul.ts) picks the cheaper orientation.
+    const dW2 = tf.matMul(cols, dy2, true, false);
     return tf.reshape(dW2, [fh, fw, inC, outC]);
   });
 }

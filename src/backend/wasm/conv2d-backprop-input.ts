@@ -3,6 +3,7 @@ import { isPointwise } from './conv2d-backprop-filter';
 import { convGeometry } from './conv-geometry';
 import { col2imSum } from './heap-layout';
 import { inputTensor, KernelArgs } from './kernel-registration';
+import { optimizationsEnabled } from '../optimizations';
 
 /**
  * Conv2DBackpropInput for wasm, replacing the shipped kernel (a plain loop, 4–10× slower than the forward
@@ -15,7 +16,7 @@ export function makeConv2dBackpropInput(shipped: tf.KernelConfig): tf.KernelFunc
   return (args: KernelArgs) => {
     const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
     const { dy, filter } = args.inputs;
-    if (a.dataFormat === 'NCHW' || dy?.dtype !== 'float32' || filter?.dtype !== 'float32') return shipped.kernelFunc(args);
+    if (!optimizationsEnabled() || a.dataFormat === 'NCHW' || dy?.dtype !== 'float32' || filter?.dtype !== 'float32') return shipped.kernelFunc(args);
     const g = convGeometry({
       inShape: a.inputShape, filterShape: filter.shape, strides: a.strides, dilations: 1, pad: a.pad,
       dimRoundingMode: a.dimRoundingMode, depthwise: false,

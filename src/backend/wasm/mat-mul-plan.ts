@@ -51,8 +51,33 @@ export const MIN_REWRITE_MACS = 16 * 1024;
 
 /** Whether rewriting this product is worth it (false for what the shipped kernel already does fast). */
 export function rewritePays(s: MatMulShape, transposeA: boolean, transposeB: boolean): boolean {
-  const alreadyFast = !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1;
+  const alreadyFast = !transposeA && !transposeB && s.batchA === 1 && s.batchB === 1 && !flipPays(s, false, false);
   return !alreadyFast && s.m * s.k * s.n >= MIN_REWRITE_MACS;
+}
+
+/**
+ * XNNPACK treats the right operand of a product as weights and repacks it on every call (the shipped
+ * kernel creates a new operator for each new tensor): about 6 ns per element here, where a transpose in
+ * the native module takes about 1. Weight gradients are products [m, k]·[k, n] with k = batch·pixels in the
+ * hundred thousands, so which operand gets packed decides their cost: [16, 100352]·[100352, 96] takes
+ * 60 ms, the same product as ([96, 100352]·[100352, 16])ᵀ 13 ms.
+ */
+const PACK_NS = 6;
+const TRANSPOSE_NS = 1;
+
+/** Estimated ns of the product as it stands: explicit transposes of the operands, packing of b. */
+function directCost(s: MatMulShape, transposeA: boolean, transposeB: boolean): number {
+  return TRANSPOSE_NS * ((transposeA ? s.k * s.m : 0) + (transposeB ? s.k * s.n : 0)) + PACK_NS * s.k * s.n;
+}
+
+/** Estimated ns of computing it as (op(b)ᵀ · op(a)ᵀ)ᵀ: a packed instead of b, plus the output's transpose. */
+function flippedCost(s: MatMulShape, transposeA: boolean, transposeB: boolean): number {
+  return TRANSPOSE_NS * ((transposeB ? 0 : s.k * s.n) + (transposeA ? 0 : s.k * s.m) + s.m * s.n) + PACK_NS * s.k * s.m;
+}
+
+/** Whether a single 2-D product is cheaper flipped (see PACK_NS). */
+export function flipPays(s: MatMulShape, transposeA: boolean, transposeB: boolean): boolean {
+  return s.batchA === 1 && s.batchB === 1 && flippedCost(s, transposeA, transposeB) < 0.8 * directCost(s, transposeA, transposeB);
 }
 
 /** A single untransposed 2-D product on XNNPACK: [m, k] · [k, n]. */
@@ -73,6 +98,13 @@ export interface BatchLayout {
 export function productByUntransposed2d(
   a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, s: MatMulShape, product2d: Product2d, layout: BatchLayout,
 ): tf.Tensor3D {
+  if (flipPays(s, transposeA, transposeB)) {
+    // (op(b)ᵀ · op(a)ᵀ)ᵀ: op(b)ᵀ is b itself when transposeB, op(a)ᵀ is a itself when transposeA.
+    const bt = upright(b, 1, s.n, s.k, !transposeB);
+    const at = upright(a, 1, s.k, s.m, !transposeA);
+    const outT = product2d(tf.reshape(bt, [s.n, s.k]) as tf.Tensor2D, tf.reshape(at, [s.k, s.m]) as tf.Tensor2D);
+    return tf.reshape(tf.transpose(tf.reshape(outT, [s.n, s.m])), [1, s.m, s.n]);
+  }
   const a3 = upright(a, s.batchA, s.m, s.k, transposeA);
   const b3 = upright(b, s.batchB, s.k, s.n, transposeB);
   if (s.batchB === 1) {

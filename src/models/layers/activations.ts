@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { geluFused } from '../../backend/ops';
 
 /** Exact GELU, x·Φ(x), as torch.nn.GELU() (not the tanh approximation). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  // One kernel each way where the backend has it (wasm with fundus-train's native kernels).
+  const fused = geluFused(x);
+  if (fused) return fused;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 

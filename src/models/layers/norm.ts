@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module';
+import { batchNormActFixed, batchNormActTraining, layerNormFused, NormActivation } from '../../backend/ops';
+import { silu } from './activations';
 
 export interface BatchNorm2dArgs {
   numFeatures: number;
@@ -31,21 +33,42 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.addBuffer('running_var', tf.ones([c]));
   }
 
-  forward(x: tf.Tensor): tf.Tensor4D {
+  /**
+   * Normalises x and applies `activation` (EfficientNet's BN + SiLU): one fused kernel each way where the
+   * backend has it (wasm with fundus-train's native kernels), else tfjs's batch norm then the activation.
+   */
+  forward(x: tf.Tensor, activation: NormActivation = 'identity'): tf.Tensor4D {
     const x4 = x as tf.Tensor4D;
-    const { eps, momentum } = this.args;
+    const { eps } = this.args;
+    const gamma = this.weight as tf.Tensor1D;
+    const beta = this.bias as tf.Tensor1D;
     if (!this.training || this.frozen) {
-      return tf.batchNorm4d(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, eps);
+      const fused = batchNormActFixed(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, gamma, beta, eps, activation);
+      if (fused) return fused;
+      return tf.tidy(() => activate(tf.batchNorm4d(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, eps), activation));
+    }
+    const fused = batchNormActTraining(x4, gamma, beta, eps, activation);
+    if (fused) {
+      this.updateRunningStats(x4, fused.mean, fused.variance);
+      tf.dispose([fused.mean, fused.variance]);
+      return fused.y;
     }
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x4, [0, 1, 2]);
-      const n = x4.size / x4.shape[3];
       // Running statistics are state, not part of the loss: update them from detached copies.
-      const m = tf.tidy(() => tf.clone(mean));
-      const unbiased = tf.tidy(() => tf.mul(variance, n / Math.max(n - 1, 1)));
-      this.runningMean.assign(tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - momentum), tf.mul(m, momentum))));
-      this.runningVar.assign(tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - momentum), tf.mul(unbiased, momentum))));
-      return tf.batchNorm4d(x4, mean as tf.Tensor1D, variance as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, eps);
+      this.updateRunningStats(x4, tf.tidy(() => tf.clone(mean)), variance);
+      return activate(tf.batchNorm4d(x4, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps), activation);
+    });
+  }
+
+  /** running = (1 − momentum)·running + momentum·batch, with the batch variance made unbiased. */
+  private updateRunningStats(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): void {
+    const { momentum } = this.args;
+    const n = x.size / x.shape[3];
+    tf.tidy(() => {
+      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - momentum), tf.mul(mean, momentum)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - momentum), tf.mul(unbiased, momentum)));
     });
   }
 
@@ -73,6 +96,8 @@ export class LayerNorm extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
+    const fused = layerNormFused(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.args.eps);
+    if (fused) return fused;
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, -1, true);
       const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.args.eps)));
@@ -83,4 +108,8 @@ export class LayerNorm extends Module {
   getConfig(): Record<string, unknown> {
     return { ...this.args };
   }
+}
+
+function activate(x: tf.Tensor4D, activation: NormActivation): tf.Tensor4D {
+  return activation === 'silu' ? (silu(x) as tf.Tensor4D) : x;
 }

@@ -1,0 +1,615 @@
+/*
+ * fundus-train's native wasm kernels: the training passes that tfjs-backend-wasm runs as many separate
+ * (and partly JavaScript) kernels, written as single SIMD passes over the backend's own memory.
+ *
+ * The module imports the tfjs wasm backend's memory and reads and writes tensors where they lie: every
+ * pointer argument is a byte offset into that memory (a tensor's memoryOffset). Inputs are only read;
+ * results go to tensors the caller allocated. It must never touch memory it was not handed, so it has no
+ * data segment and no stack use (build.sh checks both): no static arrays, no string constants, no
+ * address-taken locals. Scratch space comes from the caller.
+ *
+ * With tfjs's threaded build the memory is shared and worker threads run the same module on it
+ * (parallel.ts): every kernel takes a range of rows, images or values, and the ranges of one call never
+ * write the same memory; sums over rows go to one accumulator per thread, which the caller adds up.
+ *
+ * Layout: tensors are NHWC, so a tensor is `rows` rows of `C` channels, channels fastest.
+ * Sums over rows accumulate in float32 over blocks of BLOCK rows, then in float64 (the blocks keep
+ * float32 rounding small; the float64 total keeps it from growing with the tensor size).
+ * Build: ./build.sh (clang and wasm-ld with the wasm32 target; see that file).
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define BLOCK 64
+
+typedef v128_t f4;
+
+static inline f4 splat(float v) { return wasm_f32x4_splat(v); }
+static inline f4 load(const float *p) { return wasm_v128_load(p); }
+static inline void store(float *p, f4 v) { wasm_v128_store(p, v); }
+static inline f4 add(f4 a, f4 b) { return wasm_f32x4_add(a, b); }
+static inline f4 sub(f4 a, f4 b) { return wasm_f32x4_sub(a, b); }
+static inline f4 mul(f4 a, f4 b) { return wasm_f32x4_mul(a, b); }
+static inline f4 dvd(f4 a, f4 b) { return wasm_f32x4_div(a, b); }
+
+/*
+ * e^x for four floats: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-5 polynomial fitted for
+ * relative error on that interval (2.2e-7 with float32 rounding, as good as the degree-6 Taylor series
+ * and two operations shorter), 2^n built in the exponent bits. Inputs are clamped to [-87, 88], inside
+ * float32's normal range, which is where every caller needs it (sigmoid and the Gaussian saturate there).
+ * Written for V8's code: pmin/pmax (one instruction each, where min/max need NaN handling sequences) and
+ * rounding by adding 1.5·2^23, whose low mantissa bits then hold n as an integer (no nearest, no
+ * float-to-int conversion).
+ */
+static inline f4 exp4(f4 x) {
+  const float magic = 12582912.0f; /* 1.5·2^23 */
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, splat(-87.0f)), splat(88.0f));
+  f4 t = add(mul(x, splat(1.44269504088896341f)), splat(magic));
+  f4 n = sub(t, splat(magic));
+  f4 r = sub(sub(x, mul(n, splat(0.693145751953125f))), mul(n, splat(1.428606765330187045e-6f)));
+  f4 p = splat(0.008291722275316715f);
+  p = add(mul(p, r), splat(0.04191507026553154f));
+  p = add(mul(p, r), splat(0.1666766256093979f));
+  p = add(mul(p, r), splat(0.49998897314071655f));
+  p = add(mul(p, r), splat(0.9999996423721313f));
+  p = add(mul(p, r), splat(1.0000001192092896f));
+  /* t's bits are magic's plus n: (n + 127) << 23 is 2^n. 0x4B400000 is magic's bit pattern. */
+  v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
+  return mul(p, bits);
+}
+
+static inline f4 sigmoid4(f4 z) { return dvd(splat(1.0f), add(splat(1.0f), exp4(wasm_f32x4_neg(z)))); }
+
+/* z·sigmoid(z) as z/(1 + e^−z): one division. */
+static inline f4 silu4(f4 z) { return dvd(z, add(splat(1.0f), exp4(wasm_f32x4_neg(z)))); }
+
+/* Activation after a normalisation: 0 none, 1 SiLU (z·sigmoid(z)). */
+#define ACT_NONE 0
+#define ACT_SILU 1
+
+static inline f4 act_forward(int act, f4 z) { return act == ACT_SILU ? silu4(z) : z; }
+
+/* d act(z)/dz · g: SiLU' = s·(1 + z·(1 − s)). */
+static inline f4 act_backward(int act, f4 z, f4 g) {
+  if (act != ACT_SILU) return g;
+  f4 s = sigmoid4(z);
+  return mul(g, mul(s, add(splat(1.0f), mul(z, sub(splat(1.0f), s)))));
+}
+
+/* Loads four channels starting at c of a row of C, or the 1–3 left at the end (the rest read as 0). */
+static inline f4 load_part(const float *p, int c, int C) {
+  if (c + 4 <= C) return load(p + c);
+  float t0 = p[c], t1 = c + 1 < C ? p[c + 1] : 0.0f, t2 = c + 2 < C ? p[c + 2] : 0.0f;
+  return wasm_f32x4_make(t0, t1, t2, 0.0f);
+}
+
+static inline void store_part(float *p, int c, int C, f4 v) {
+  if (c + 4 <= C) { store(p + c, v); return; }
+  p[c] = wasm_f32x4_extract_lane(v, 0);
+  if (c + 1 < C) p[c + 1] = wasm_f32x4_extract_lane(v, 1);
+  if (c + 2 < C) p[c + 2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+/*
+ * Runs BODY(LD, ST) for every group of four channels c of a row of C: with plain vector loads and stores
+ * (LD(p) reads p[c..c+3], ST(p, v) writes them) while four channels remain, with the partial versions
+ * for the 1–3 left at the end. Every model here has C a multiple of 4; the tail is for odd shapes.
+ */
+#define LDF(p) load((p) + c)
+#define STF(p, v) store((p) + c, (v))
+#define LDP(p) load_part((p), c, C)
+#define STP(p, v) store_part((p), c, C, (v))
+#define FOR_CHANNELS(BODY)                  \
+  do {                                      \
+    int c = 0;                              \
+    for (; c + 4 <= C; c += 4) BODY(LDF, STF) \
+    if (c < C) BODY(LDP, STP)               \
+  } while (0)
+
+/* total[c] += part[c] in float64, and part[c] = 0. */
+static void flush(double *total, float *part, int n) {
+  for (int c = 0; c < n; c++) {
+    total[c] += (double)part[c];
+    part[c] = 0.0f;
+  }
+}
+
+
+/* total[c..c+3] += the lanes of v, as far as c + lane < C. */
+static inline void add_lanes(double *total, int c, int C, f4 v) {
+  total[c] += (double)wasm_f32x4_extract_lane(v, 0);
+  if (c + 1 < C) total[c + 1] += (double)wasm_f32x4_extract_lane(v, 1);
+  if (c + 2 < C) total[c + 2] += (double)wasm_f32x4_extract_lane(v, 2);
+  if (c + 3 < C) total[c + 3] += (double)wasm_f32x4_extract_lane(v, 3);
+}
+static void zero_f32(float *p, int n) { for (int i = 0; i < n; i++) p[i] = 0.0f; }
+
+/*
+ * Per-channel sums of (x − shift) and (x − shift)² over x [rows, C], into acc [2·C doubles]: the pieces
+ * of a mean and a (biased) variance that several threads can each compute over their own rows. Shifting
+ * by one row of x keeps the one-pass variance from cancelling when the mean is large against the
+ * spread. Each block of BLOCK rows is summed in float32 registers, then added in float64. acc adds up
+ * over calls: the caller zeroes it once.
+ */
+EXPORT(channel_sums)
+void channel_sums(const float *x, int rows, int C, const float *shift, double *acc) {
+  /* Down each column of a block of rows with the sums in registers, then into the float64 totals. */
+  for (int rb = 0; rb < rows; rb += BLOCK) {
+    int re = rb + BLOCK < rows ? rb + BLOCK : rows;
+    for (int c = 0; c < C; c += 4) {
+      f4 sh = load_part(shift, c, C), s4 = splat(0.0f), q4 = splat(0.0f);
+      for (int r = rb; r < re; r++) {
+        f4 d = sub(load_part(x + r * C, c, C), sh);
+        s4 = add(s4, d);
+        q4 = add(q4, mul(d, d));
+      }
+      add_lanes(acc, c, C, s4);
+      add_lanes(acc + C, c, C, q4);
+    }
+  }
+}
+
+/* y = act(x·scale[c] + shift[c]) over x [rows, C]. */
+EXPORT(scale_shift_act)
+void scale_shift_act(const float *x, int rows, int C, const float *scale, const float *shift, int act, float *y) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + r * C;
+    float *yr = y + r * C;
+#define SCALE_SHIFT(LD, ST) { ST(yr, act_forward(act, add(mul(LD(xr), LD(scale)), LD(shift)))); }
+    FOR_CHANNELS(SCALE_SHIFT);
+#undef SCALE_SHIFT
+  }
+}
+
+/*
+ * First half of the backward pass of y = act(z), z = xhat·gamma + beta, xhat = (x − mean)·invstd, over
+ * x [rows, C]: g = dL/dz goes to g_out, and acc [2·C doubles] gets Σ g and Σ g·xhat per channel (which are
+ * dbeta and dgamma once summed over all rows; it adds up over calls, the caller zeroes it once). part:
+ * 2·C floats of scratch.
+ */
+EXPORT(norm_act_grad_sums)
+void norm_act_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, const float *invstd,
+                        const float *gamma, const float *beta, int act, float *g_out, double *acc, float *part) {
+  double *sg = acc, *sgx = acc + C;
+  float *pg = part, *pgx = part + C;
+  zero_f32(part, 2 * C);
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + r * C, *dyr = dy + r * C;
+    float *gr = g_out + r * C;
+#define GRAD_SUMS(LD, ST)                                 \
+  {                                                       \
+    f4 xhat = mul(sub(LD(xr), LD(mean)), LD(invstd));     \
+    f4 g = act_backward(act, add(mul(xhat, LD(gamma)), LD(beta)), LD(dyr)); \
+    ST(gr, g);                                            \
+    ST(pg, add(LD(pg), g));                               \
+    ST(pgx, add(LD(pgx), mul(g, xhat)));                  \
+  }
+    FOR_CHANNELS(GRAD_SUMS);
+#undef GRAD_SUMS
+    if ((r + 1) % BLOCK == 0 || r + 1 == rows) {
+      flush(sg, pg, C);
+      flush(sgx, pgx, C);
+    }
+  }
+}
+
+/*
+ * out = a[c]·g + b[c]·x + d[c] over [rows, C] (out may be g): the second half of the normalisation
+ * backward pass, with the per-channel coefficients the caller derived from the sums.
+ */
+EXPORT(affine_rows)
+void affine_rows(const float *g, const float *x, int rows, int C, const float *a, const float *b, const float *d,
+                 float *out) {
+  for (int r = 0; r < rows; r++) {
+    const float *gr = g + r * C, *xr = x + r * C;
+    float *o = out + r * C;
+#define AFFINE(LD, ST) { ST(o, add(add(mul(LD(a), LD(gr)), mul(LD(b), LD(xr))), LD(d))); }
+    FOR_CHANNELS(AFFINE);
+#undef AFFINE
+  }
+}
+
+/*
+ * Layer normalisation of each row of x [rows, D]: y = (x − mean)·rstd·gamma + beta with the row's
+ * mean and rstd = 1/sqrt(biased variance + eps), both also written out (per row) for the backward pass.
+ */
+EXPORT(layer_norm)
+void layer_norm(const float *x, int rows, int D, const float *gamma, const float *beta, float eps, float *y,
+                float *mean, float *rstd) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + r * D;
+    float *yr = y + r * D;
+    f4 s4 = splat(0.0f);
+    for (int c = 0; c < D; c += 4) s4 = add(s4, load_part(xr, c, D));
+    float m = (wasm_f32x4_extract_lane(s4, 0) + wasm_f32x4_extract_lane(s4, 1) + wasm_f32x4_extract_lane(s4, 2) +
+               wasm_f32x4_extract_lane(s4, 3)) / (float)D;
+    f4 m4 = splat(m), q4 = splat(0.0f);
+    for (int c = 0; c < D; c += 4) {
+      f4 dv = sub(load_part(xr, c, D), m4);
+      if (c + 4 > D) dv = wasm_v128_and(dv, wasm_i32x4_make(-1, D - c > 1 ? -1 : 0, D - c > 2 ? -1 : 0, 0));
+      q4 = add(q4, mul(dv, dv));
+    }
+    float v = (wasm_f32x4_extract_lane(q4, 0) + wasm_f32x4_extract_lane(q4, 1) + wasm_f32x4_extract_lane(q4, 2) +
+               wasm_f32x4_extract_lane(q4, 3)) / (float)D;
+    float rs = 1.0f / __builtin_sqrtf(v + eps);
+    f4 rs4 = splat(rs);
+    for (int c = 0; c < D; c += 4) {
+      f4 n = mul(sub(load_part(xr, c, D), m4), rs4);
+      store_part(yr, c, D, add(mul(n, load_part(gamma, c, D)), load_part(beta, c, D)));
+    }
+    mean[r] = m;
+    rstd[r] = rs;
+  }
+}
+
+/*
+ * Backward of layer_norm over x [rows, D]: with g = dy·gamma and xhat = (x − mean)·rstd,
+ * dx = rstd·(g − mean(g) − xhat·mean(g·xhat)) per row, and acc [2·D doubles] gets Σ dy·xhat and Σ dy
+ * per column (dgamma and dbeta once summed over all rows; it adds up over calls, the caller zeroes it
+ * once). part: 2·D floats of scratch.
+ */
+EXPORT(layer_norm_grad)
+void layer_norm_grad(const float *x, const float *dy, int rows, int D, const float *mean, const float *rstd,
+                     const float *gamma, float *dx, double *acc, float *part) {
+  double *sgx = acc, *sg = acc + D;
+  float *pgx = part, *pg = part + D;
+  zero_f32(part, 2 * D);
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + r * D, *dyr = dy + r * D;
+    float *dxr = dx + r * D;
+    f4 m4 = splat(mean[r]), rs4 = splat(rstd[r]);
+    f4 a4 = splat(0.0f), b4 = splat(0.0f);
+    for (int c = 0; c < D; c += 4) {
+      f4 d = load_part(dyr, c, D);
+      f4 xhat = mul(sub(load_part(xr, c, D), m4), rs4);
+      f4 g = mul(d, load_part(gamma, c, D)); /* 0 in the lanes past D */
+      a4 = add(a4, g);
+      b4 = add(b4, mul(g, xhat));
+      store_part(pgx, c, D, add(load_part(pgx, c, D), mul(d, xhat)));
+      store_part(pg, c, D, add(load_part(pg, c, D), d));
+    }
+    float a = (wasm_f32x4_extract_lane(a4, 0) + wasm_f32x4_extract_lane(a4, 1) + wasm_f32x4_extract_lane(a4, 2) +
+               wasm_f32x4_extract_lane(a4, 3)) / (float)D;
+    float b = (wasm_f32x4_extract_lane(b4, 0) + wasm_f32x4_extract_lane(b4, 1) + wasm_f32x4_extract_lane(b4, 2) +
+               wasm_f32x4_extract_lane(b4, 3)) / (float)D;
+    f4 aa = splat(a), bb = splat(b);
+    for (int c = 0; c < D; c += 4) {
+      f4 xhat = mul(sub(load_part(xr, c, D), m4), rs4);
+      f4 g = mul(load_part(dyr, c, D), load_part(gamma, c, D));
+      store_part(dxr, c, D, mul(rs4, sub(sub(g, aa), mul(xhat, bb))));
+    }
+    if ((r + 1) % BLOCK == 0 || r + 1 == rows) {
+      flush(sgx, pgx, D);
+      flush(sg, pg, D);
+    }
+  }
+}
+
+/*
+ * The standard normal CDF Φ(x) and e^(−x²/2) for four floats. Φ comes from erfc by Abramowitz & Stegun
+ * 7.1.26 (absolute error below 1.5e-7), evaluated on |x| so that the lower tail is a product, not a
+ * difference of nearly equal numbers.
+ */
+static inline f4 normal_cdf4(f4 x, f4 *gauss) {
+  f4 u = mul(wasm_f32x4_abs(x), splat(0.70710678118654752f));
+  f4 t = dvd(splat(1.0f), add(splat(1.0f), mul(u, splat(0.3275911f))));
+  f4 p = splat(1.061405429f);
+  p = add(mul(p, t), splat(-1.453152027f));
+  p = add(mul(p, t), splat(1.421413741f));
+  p = add(mul(p, t), splat(-0.284496736f));
+  p = add(mul(p, t), splat(0.254829592f));
+  p = mul(p, t);
+  f4 e = exp4(wasm_f32x4_neg(mul(u, u)));
+  *gauss = e;
+  f4 tail = mul(splat(0.5f), mul(p, e)); /* Φ(−|x|) */
+  return wasm_v128_bitselect(sub(splat(1.0f), tail), tail, wasm_f32x4_ge(x, splat(0.0f)));
+}
+
+/* Exact GELU y = x·Φ(x) over n values. */
+EXPORT(gelu)
+void gelu(const float *x, int n, float *y) {
+  int i = 0;
+  f4 g;
+  for (; i + 4 <= n; i += 4) {
+    f4 v = load(x + i);
+    store(y + i, mul(v, normal_cdf4(v, &g)));
+  }
+  if (i < n) {
+    int rest = n - i;
+    f4 v = load_part(x + i, 0, rest);
+    store_part(y + i, 0, rest, mul(v, normal_cdf4(v, &g)));
+  }
+}
+
+/* Backward of GELU: dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/sqrt(2π). */
+EXPORT(gelu_backward)
+void gelu_backward(const float *x, const float *dy, int n, float *dx) {
+  const f4 inv_sqrt_2pi = splat(0.39894228040143268f);
+  int i = 0;
+  f4 g;
+  for (; i + 4 <= n; i += 4) {
+    f4 v = load(x + i);
+    f4 cdf = normal_cdf4(v, &g);
+    store(dx + i, mul(load(dy + i), add(cdf, mul(v, mul(g, inv_sqrt_2pi)))));
+  }
+  if (i < n) {
+    int rest = n - i;
+    f4 v = load_part(x + i, 0, rest);
+    f4 cdf = normal_cdf4(v, &g);
+    store_part(dx + i, 0, rest, mul(load_part(dy + i, 0, rest), add(cdf, mul(v, mul(g, inv_sqrt_2pi)))));
+  }
+}
+
+/*
+ * Gradient of a depthwise convolution (channel multiplier 1) with respect to its filter, over the output
+ * rows [row0, row1) of the N·OH rows (a thread's share): acc [taps·C doubles] gets
+ * Σ x[n, oh·sh + i·dh − pt, ow·sw + j·dw − pl, c]·dy[n, oh, ow, c] per tap (i, j) and channel c.
+ * Per output row and tap, the products add into a float32 row sum (C values, hot in cache), which then
+ * adds into the float64 total (acc adds up over calls: the caller zeroes it once). part: C floats of
+ * scratch.
+ */
+EXPORT(depthwise_filter_grad)
+void depthwise_filter_grad(const float *x, const float *dy, int H, int W, int C, int OH, int OW, int KH, int KW,
+                           int sh, int sw, int dh, int dw, int pt, int pl, int row0, int row1, double *acc,
+                           float *part) {
+  for (int row = row0; row < row1; row++) {
+    int n = row / OH, oh = row % OH;
+    const float *dyr = dy + row * OW * C;
+    for (int i = 0; i < KH; i++) {
+      int ih = oh * sh + i * dh - pt;
+      if (ih < 0 || ih >= H) continue;
+      const float *xr = x + (n * H + ih) * W * C;
+      for (int j = 0; j < KW; j++) {
+        /* output columns whose tap j lands inside the row: ow·sw + j·dw − pl in [0, W) */
+        int off = j * dw - pl;
+        int ow0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int ow1 = W - 1 - off < 0 ? 0 : (W - 1 - off) / sw + 1;
+        if (ow1 > OW) ow1 = OW;
+        if (ow0 >= ow1) continue;
+        int c = 0;
+        for (; c + 8 <= C; c += 8) {
+          f4 s0 = splat(0.0f), s1 = splat(0.0f);
+          for (int ow = ow0; ow < ow1; ow++) {
+            const float *xp = xr + (ow * sw + off) * C + c;
+            const float *dp = dyr + ow * C + c;
+            s0 = add(s0, mul(load(xp), load(dp)));
+            s1 = add(s1, mul(load(xp + 4), load(dp + 4)));
+          }
+          store(part + c, s0);
+          store(part + c + 4, s1);
+        }
+        for (; c < C; c += 4) {
+          f4 s0 = splat(0.0f);
+          for (int ow = ow0; ow < ow1; ow++)
+            s0 = add(s0, mul(load_part(xr + (ow * sw + off) * C, c, C), load_part(dyr + ow * C, c, C)));
+          store_part(part, c, C, s0);
+        }
+        double *t = acc + (i * KW + j) * C;
+        for (int k = 0; k < C; k++) t[k] += (double)part[k];
+      }
+    }
+  }
+}
+
+/*
+ * Gradient of a depthwise convolution (channel multiplier 1) with respect to its input, for the images
+ * [n0, n1) (a thread's share): every output position adds filter[i, j, :]·dy[n, oh, ow, :] onto the input
+ * pixel under tap (i, j). Those images' dx is zeroed here.
+ */
+EXPORT(depthwise_input_grad)
+void depthwise_input_grad(const float *dy, const float *filter, int H, int W, int C, int OH, int OW, int KH, int KW,
+                          int sh, int sw, int dh, int dw, int pt, int pl, int n0, int n1, float *dx) {
+  int k = n0 * H * W * C, end = n1 * H * W * C;
+  for (; k + 4 <= end; k += 4) store(dx + k, splat(0.0f));
+  for (; k < end; k++) dx[k] = 0.0f;
+  for (int n = n0; n < n1; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      const float *dyr = dy + ((n * OH + oh) * OW) * C;
+      for (int i = 0; i < KH; i++) {
+        int ih = oh * sh + i * dh - pt;
+        if (ih < 0 || ih >= H) continue;
+        float *xr = dx + ((n * H + ih) * W) * C;
+        for (int j = 0; j < KW; j++) {
+          int off = j * dw - pl;
+          int ow0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          int ow1 = (W - 1 - off) / sw + 1;
+          if (W - 1 - off < 0) ow1 = 0;
+          if (ow1 > OW) ow1 = OW;
+          const float *f = filter + (i * KW + j) * C;
+          for (int ow = ow0; ow < ow1; ow++) {
+            float *xp = xr + (ow * sw + off) * C;
+            const float *dp = dyr + ow * C;
+            for (int c = 0; c < C; c += 4) store_part(xp, c, C, add(load_part(xp, c, C), mul(load_part(f, c, C), load_part(dp, c, C))));
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * One Adam / AdamW step over n parameters, in PyTorch's order of operations (torch.optim.Adam):
+ *   g ← g + wd·p (L2, not decoupled)      m ← b1·m + (1 − b1)·g      v ← b2·v + (1 − b2)·g²
+ *   p ← p − step·m / (sqrt(v)/sqrt_bc2 + eps)      p ← p − lr_wd·p_old (decoupled)
+ * Results go to new buffers (tensors are never written in place). c1 = 1 − b1 and c2 = 1 − b2 come from
+ * the caller, rounded once from double precision as tfjs rounds them (1 − 0.999f is 1.3e-5 off).
+ */
+EXPORT(adam_update)
+void adam_update(const float *p, const float *g, const float *m, const float *v, int n, float b1, float b2, float c1,
+                 float c2, float eps, float sqrt_bc2, float step, float l2, float lr_wd, float *p_out, float *m_out,
+                 float *v_out) {
+  const f4 B1 = splat(b1), B2 = splat(b2), C1 = splat(c1), C2 = splat(c2), E = splat(eps),
+           S = splat(sqrt_bc2), ST = splat(step), L2 = splat(l2), WD = splat(lr_wd);
+  int i = 0;
+  for (; i < n; i += 4) {
+    int rest = n - i;
+    f4 pv = load_part(p + i, 0, rest);
+    f4 gv = load_part(g + i, 0, rest);
+    if (l2 != 0.0f) gv = add(gv, mul(pv, L2));
+    f4 mv = add(mul(load_part(m + i, 0, rest), B1), mul(gv, C1));
+    f4 vv = add(mul(load_part(v + i, 0, rest), B2), mul(mul(gv, gv), C2));
+    f4 denom = add(dvd(wasm_f32x4_sqrt(vv), S), E);
+    f4 next = sub(pv, mul(dvd(mv, denom), ST));
+    if (lr_wd != 0.0f) next = sub(next, mul(pv, WD));
+    store_part(p_out + i, 0, rest, next);
+    store_part(m_out + i, 0, rest, mv);
+    store_part(v_out + i, 0, rest, vv);
+  }
+}
+
+/*
+ * y = xᵀ for the rows [r0, r1) of one [R, Cn] block, in 4×4 tiles transposed in registers, tiles visited
+ * in 32×32 groups.
+ */
+static void transpose2d(const float *x, int R, int Cn, int r0, int r1, float *y) {
+  for (int rb = r0; rb < r1; rb += 32) {
+    int re = rb + 32 < r1 ? rb + 32 : r1;
+    for (int cb = 0; cb < Cn; cb += 32) {
+      int ce = cb + 32 < Cn ? cb + 32 : Cn;
+      int r = rb;
+      for (; r + 4 <= re; r += 4) {
+        int c = cb;
+        for (; c + 4 <= ce; c += 4) {
+          f4 r0 = load(x + (r + 0) * Cn + c), r1 = load(x + (r + 1) * Cn + c);
+          f4 r2 = load(x + (r + 2) * Cn + c), r3 = load(x + (r + 3) * Cn + c);
+          f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+          f4 t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+          store(y + (c + 0) * R + r, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+          store(y + (c + 1) * R + r, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+          store(y + (c + 2) * R + r, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+          store(y + (c + 3) * R + r, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+        }
+        for (; c < ce; c++)
+          for (int i = 0; i < 4; i++) y[c * R + r + i] = x[(r + i) * Cn + c];
+      }
+      for (; r < re; r++)
+        for (int c = cb; c < ce; c++) y[c * R + r] = x[r * Cn + c];
+    }
+  }
+}
+
+/*
+ * y[a, c, r, :] = x[a, r, c, :] for x [A, R, Cn, D]: every transpose that swaps two adjacent groups of
+ * axes (matrix transposes, batched ones, attention's head split and merge), for the rows [r0, r1) of R in
+ * every block (a thread's share). 4-byte elements of any type.
+ */
+EXPORT(transpose_swap)
+void transpose_swap(const float *x, int A, int R, int Cn, int D, int r0, int r1, float *y) {
+  int block = R * Cn * D;
+  for (int a = 0; a < A; a++) {
+    const float *xa = x + a * block;
+    float *ya = y + a * block;
+    if (D == 1) {
+      transpose2d(xa, R, Cn, r0, r1, ya);
+      continue;
+    }
+    for (int r = r0; r < r1; r++) {
+      for (int c = 0; c < Cn; c++) {
+        const float *s = xa + (r * Cn + c) * D;
+        float *d = ya + (c * R + r) * D;
+        int k = 0;
+        for (; k + 4 <= D; k += 4) store(d + k, load(s + k));
+        for (; k < D; k++) d[k] = s[k];
+      }
+    }
+  }
+}
+
+/*
+ * Squeeze-and-excitation's pieces over x [N, P, C] (P = H·W positions), for the images [n0, n1):
+ * the mean over positions, its gradient, and the gradient of the per-image channel gate.
+ */
+
+/* out[n, c] = mean over p of x[n, p, c]. */
+EXPORT(spatial_mean)
+void spatial_mean(const float *x, int P, int C, int n0, int n1, float *out) {
+  for (int n = n0; n < n1; n++) {
+    const float *xn = x + n * P * C;
+    for (int c = 0; c < C; c += 4) {
+      double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
+      for (int pb = 0; pb < P; pb += BLOCK) {
+        int pe = pb + BLOCK < P ? pb + BLOCK : P;
+        f4 s4 = splat(0.0f);
+        for (int p = pb; p < pe; p++) s4 = add(s4, load_part(xn + p * C, c, C));
+        t0 += wasm_f32x4_extract_lane(s4, 0);
+        t1 += wasm_f32x4_extract_lane(s4, 1);
+        t2 += wasm_f32x4_extract_lane(s4, 2);
+        t3 += wasm_f32x4_extract_lane(s4, 3);
+      }
+      store_part(out + n * C, c, C, wasm_f32x4_make((float)(t0 / P), (float)(t1 / P), (float)(t2 / P), (float)(t3 / P)));
+    }
+  }
+}
+
+/* dx[n, p, c] = dy[n, c]·scale: the gradient of the mean (scale = 1/P). */
+EXPORT(spread_positions)
+void spread_positions(const float *dy, int P, int C, float scale, int n0, int n1, float *dx) {
+  for (int n = n0; n < n1; n++) {
+    for (int p = 0; p < P; p++) {
+      float *o = dx + (n * P + p) * C;
+      const float *dn = dy + n * C;
+#define SPREAD(LD, ST) { ST(o, mul(LD(dn), splat(scale))); }
+      FOR_CHANNELS(SPREAD);
+#undef SPREAD
+    }
+  }
+}
+
+/* Backward of y = x·gate[n, c] (the gating runs as tfjs's Multiply): dx = dy·gate, dgate[n, c] = Σ over p of dy·x. */
+EXPORT(channel_gate_grad)
+void channel_gate_grad(const float *x, const float *gate, const float *dy, int P, int C, int n0, int n1, float *dx,
+                       float *dgate) {
+  for (int n = n0; n < n1; n++) {
+    const float *gn = gate + n * C;
+    for (int c = 0; c < C; c += 4) {
+      f4 g4 = load_part(gn, c, C);
+      double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
+      for (int pb = 0; pb < P; pb += BLOCK) {
+        int pe = pb + BLOCK < P ? pb + BLOCK : P;
+        f4 s4 = splat(0.0f);
+        for (int p = pb; p < pe; p++) {
+          int at = (n * P + p) * C;
+          f4 d = load_part(dy + at, c, C);
+          s4 = add(s4, mul(d, load_part(x + at, c, C)));
+          store_part(dx + at, c, C, mul(d, g4));
+        }
+        t0 += wasm_f32x4_extract_lane(s4, 0);
+        t1 += wasm_f32x4_extract_lane(s4, 1);
+        t2 += wasm_f32x4_extract_lane(s4, 2);
+        t3 += wasm_f32x4_extract_lane(s4, 3);
+      }
+      store_part(dgate + n * C, c, C, wasm_f32x4_make((float)t0, (float)t1, (float)t2, (float)t3));
+    }
+  }
+}
+
+/* dst[r·dst_stride + j] = src[r·src_stride + j] for j < len: one piece of a split or a concatenation. */
+EXPORT(copy_rows)
+void copy_rows(const float *src, int rows, int src_stride, int len, int dst_stride, float *dst) {
+  for (int r = 0; r < rows; r++) {
+    const float *s = src + r * src_stride;
+    float *d = dst + r * dst_stride;
+    int j = 0;
+    for (; j + 8 <= len; j += 8) {
+      store(d + j, load(s + j));
+      store(d + j + 4, load(s + j + 4));
+    }
+    for (; j < len; j++) d[j] = s[j];
+  }
+}
+
+/*
+ * acc[c] += Σ over rows of x[r, c] for x [rows, C]: a sum over leading axes (a bias gradient). Blocks of
+ * BLOCK rows are summed in float32 registers, then added in float64; acc adds up over calls.
+ */
+EXPORT(column_sums)
+void column_sums(const float *x, int rows, int C, double *acc) {
+  for (int rb = 0; rb < rows; rb += BLOCK) {
+    int re = rb + BLOCK < rows ? rb + BLOCK : rows;
+    for (int c = 0; c < C; c += 4) {
+      f4 s4 = splat(0.0f);
+      for (int r = rb; r < re; r++) s4 = add(s4, load_part(x + r * C, c, C));
+      add_lanes(acc, c, C, s4);
+    }
+  }
+}
