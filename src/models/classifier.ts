@@ -14,23 +14,54 @@ export interface PretrainedCfg {
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+/** timm's default pretrained config: ImageNet-1k statistics and head at the given input size. */
+export function imagenetCfg(inputSize: number): PretrainedCfg {
+  return { inputSize, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 };
+}
+
 export const INCEPTION_MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 export const INCEPTION_STD: [number, number, number] = [0.5, 0.5, 0.5];
+
+/** Arguments every classifier's architecture carries (besides its family's own). */
+export interface ClassifierArgs {
+  numClasses: number;
+  /** Square input size the model is built for. */
+  imgSize: number;
+}
 
 /**
  * An image classifier: NHWC images in, logits out. `forwardFeatures` is the backbone,
  * `forwardHead` pools and classifies; `preLogits` is the pooled feature vector (timm's pre_logits).
  */
-export abstract class ClassifierModel extends Module {
-  /** Registered name (timm's), e.g. "efficientnet_b0". */
-  abstract readonly modelName: string;
-  abstract readonly numClasses: number;
+export abstract class ClassifierModel<A extends ClassifierArgs = ClassifierArgs> extends Module {
   /** Width of the pooled feature vector. */
   abstract readonly numFeatures: number;
-  /** Square input size the model was built for. */
-  abstract readonly imageSize: number;
   /** Dotted name of the classifier layer, e.g. "head" or "classifier". */
   abstract readonly classifierName: string;
+
+  /**
+   * @param modelName registered name (timm's), e.g. "efficientnet_b0"
+   * @param args the architecture's arguments, as getConfig() returns them
+   */
+  constructor(
+    readonly modelName: string,
+    readonly args: A,
+  ) {
+    super();
+  }
+
+  get numClasses(): number {
+    return this.args.numClasses;
+  }
+
+  /** Square input size the model was built for. */
+  get imageSize(): number {
+    return this.args.imgSize;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...this.args } as Record<string, unknown>;
+  }
 
   abstract forwardFeatures(x: tf.Tensor4D): tf.Tensor;
   abstract forwardHead(features: tf.Tensor, preLogits?: boolean): tf.Tensor2D;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, PretrainedCfg } from './classifier';
+import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Conv2d } from './layers/conv';
@@ -84,9 +84,7 @@ export class DenseTransition extends Module {
 }
 
 /** DenseNet-BC (Huang et al. 2017) with timm's parameter names (features.denseblockN.denselayerM...). */
-export class DenseNet extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: DenseNetArgs;
+export class DenseNet extends ClassifierModel<DenseNetArgs> {
   readonly conv0: Conv2d;
   readonly norm0: BatchNorm2d;
   readonly blocks: DenseLayer[][] = [];
@@ -98,9 +96,7 @@ export class DenseNet extends ClassifierModel {
   readonly numFeatures: number;
 
   constructor(modelName: string, args: DenseNetArgs, init: Initializer) {
-    super();
-    this.modelName = modelName;
-    this.args = args;
+    super(modelName, args);
     const features = this.addChild('features', new Sequence());
     let channels = 2 * args.growthRate;
     this.conv0 = features.add('conv0', conv(args.inChans, channels, 7, 2, init));
@@ -130,13 +126,6 @@ export class DenseNet extends ClassifierModel {
     }
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
-  }
-
   /** Feature map after norm5 (and its ReLU): [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -159,20 +148,13 @@ export class DenseNet extends ClassifierModel {
       return this.classifier.forward(pooled) as tf.Tensor2D;
     });
   }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
-  }
 }
-
-// timm's default tag densenet121.ra_in1k: 224 px, ImageNet statistics.
-const IMAGENET_224: PretrainedCfg = { inputSize: 224, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 };
 
 function registerDenseNet(name: string, growthRate: number, blockConfig: number[], millions: number): void {
   registerModel({
     name,
     family: 'densenet',
-    pretrainedCfg: IMAGENET_224,
+    pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
     build: (o, init) =>
       new DenseNet(

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, PretrainedCfg } from './classifier';
+import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Conv2d, ConvPadding } from './layers/conv';
@@ -178,9 +178,7 @@ export class InvertedResidual extends Module {
 }
 
 /** EfficientNet (Tan & Le 2019) with timm's parameter names and compound scaling. */
-export class EfficientNet extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: EfficientNetArgs;
+export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
   readonly convStem: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly blocks: (DepthwiseSeparableConv | InvertedResidual)[] = [];
@@ -192,9 +190,7 @@ export class EfficientNet extends ClassifierModel {
   readonly numFeatures: number;
 
   constructor(modelName: string, args: EfficientNetArgs, init: Initializer) {
-    super();
-    this.modelName = modelName;
-    this.args = args;
+    super(modelName, args);
     const o: ConvOpts = { tfPadding: args.tfPadding, init };
     const cm = args.channelMultiplier;
     const stem = roundChannels(args.stemChannels, cm);
@@ -234,13 +230,6 @@ export class EfficientNet extends ClassifierModel {
       args.numClasses > 0 ? this.addChild('classifier', new Linear({ inFeatures: this.numFeatures, outFeatures: args.numClasses }, init)) : null;
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
-  }
-
   /** Feature map after the head conv: [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -258,10 +247,6 @@ export class EfficientNet extends ClassifierModel {
       if (preLogits || !this.classifier) return pooled;
       return this.classifier.forward(this.drop.forward(pooled)) as tf.Tensor2D;
     });
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
   }
 }
 
@@ -283,11 +268,10 @@ const SCALINGS: Record<string, Scaling> = {
 };
 
 function registerEfficientNet(name: string, scaling: Omit<Scaling, 'params'>, tfStyle: boolean, params?: number, stages = EFFICIENTNET_B0_STAGES): void {
-  const cfg: PretrainedCfg = { inputSize: scaling.inputSize, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 };
   registerModel({
     name,
     family: 'efficientnet',
-    pretrainedCfg: cfg,
+    pretrainedCfg: imagenetCfg(scaling.inputSize),
     timmParams: params !== undefined ? { millions: params, numClasses: 1000 } : undefined,
     build: (o, init) =>
       new EfficientNet(

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, PretrainedCfg } from './classifier';
+import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Conv2d } from './layers/conv';
@@ -138,9 +138,7 @@ export class Bottleneck extends Module {
 }
 
 /** ResNet (He et al. 2016) as timm builds it (v1.5: stride on the 3×3 conv), with timm's parameter names. */
-export class ResNet extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: ResNetArgs;
+export class ResNet extends ClassifierModel<ResNetArgs> {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly stages: (BasicBlock | Bottleneck)[][] = [];
@@ -150,12 +148,10 @@ export class ResNet extends ClassifierModel {
   readonly numFeatures: number;
 
   constructor(modelName: string, args: ResNetArgs, init: Initializer) {
-    super();
+    super(modelName, args);
     if (args.layers.length !== args.channels.length) {
       throw new Error(`ResNet needs one block count per stage: layers ${JSON.stringify(args.layers)}, channels ${JSON.stringify(args.channels)}`);
     }
-    this.modelName = modelName;
-    this.args = args;
     this.conv1 = this.addChild('conv1', conv(args.inChans, args.stemWidth, 7, 2, init));
     this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: args.stemWidth }));
     const total = args.layers.reduce((n, d) => n + d, 0);
@@ -183,13 +179,6 @@ export class ResNet extends ClassifierModel {
     this.fc = args.numClasses > 0 ? this.addChild('fc', new Linear({ inFeatures: inC, outFeatures: args.numClasses }, init)) : null;
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
-  }
-
   /** Feature map of the last stage: [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -207,20 +196,13 @@ export class ResNet extends ClassifierModel {
       return this.fc.forward(this.drop.forward(pooled)) as tf.Tensor2D;
     });
   }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
-  }
 }
-
-// timm's default pretrained tags (resnet*.a1_in1k) expect 224 px with ImageNet statistics.
-const IMAGENET_224: PretrainedCfg = { inputSize: 224, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 };
 
 function registerResNet(name: string, block: ResNetBlockType, layers: number[], millions: number): void {
   registerModel({
     name,
     family: 'resnet',
-    pretrainedCfg: IMAGENET_224,
+    pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
     build: (o, init) =>
       new ResNet(

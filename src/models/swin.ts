@@ -434,9 +434,7 @@ export class SwinTransformerV2Stage extends Module {
 }
 
 /** Swin Transformer V2 (Liu et al. 2022) with timm's parameter names. */
-export class SwinTransformerV2 extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: SwinTransformerV2Args;
+export class SwinTransformerV2 extends ClassifierModel<SwinTransformerV2Args> {
   readonly patchEmbed: SwinPatchEmbed;
   readonly stages: SwinTransformerV2Stage[] = [];
   readonly norm: LayerNorm;
@@ -446,13 +444,11 @@ export class SwinTransformerV2 extends ClassifierModel {
   private readonly constants = new SwinConstants();
 
   constructor(modelName: string, args: SwinTransformerV2Args, init: Initializer) {
-    super();
+    super(modelName, args);
     const stages = args.depths.length;
     if (args.numHeads.length !== stages || args.pretrainedWindowSizes.length !== stages) {
       throw new Error(`Swin V2 needs depths, numHeads and pretrainedWindowSizes of equal length: ${JSON.stringify(args)}`);
     }
-    this.modelName = modelName;
-    this.args = args;
     this.patchEmbed = this.addChild('patch_embed', new SwinPatchEmbed(args.patchSize, args.inChans, args.embedDim, init));
     const total = args.depths.reduce((n, d) => n + d, 0);
     // Stochastic depth grows linearly over all blocks (torch.linspace(0, rate, total)).
@@ -497,13 +493,6 @@ export class SwinTransformerV2 extends ClassifierModel {
     });
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
-  }
-
   /** Normalised feature map of the last stage: [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -524,10 +513,6 @@ export class SwinTransformerV2 extends ClassifierModel {
   override dispose(): void {
     super.dispose();
     this.constants.dispose();
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
   }
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, PretrainedCfg } from './classifier';
+import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Conv2d } from './layers/conv';
@@ -58,9 +58,7 @@ export class ConvMlp extends Module {
 }
 
 /** VGG (Simonyan & Zisserman 2014) as timm defines it: features.N convs, pre_logits ConvMlp, head.fc. */
-export class Vgg extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: VggArgs;
+export class Vgg extends ClassifierModel<VggArgs> {
   /** Conv layers in order, null for a max pool. */
   readonly layers: (Conv2d | null)[] = [];
   readonly preLogitsMlp: ConvMlp;
@@ -68,9 +66,7 @@ export class Vgg extends ClassifierModel {
   readonly classifierName = 'head.fc';
 
   constructor(modelName: string, args: VggArgs, init: Initializer) {
-    super();
-    this.modelName = modelName;
-    this.args = args;
+    super(modelName, args);
     const features = this.addChild('features', new Sequence());
     let channels = args.inChans;
     // Indices follow nn.Sequential: each conv is followed by a ReLU, which takes an index of its own.
@@ -89,14 +85,8 @@ export class Vgg extends ClassifierModel {
     this.head = args.numClasses > 0 ? this.addChild('head', new ClassifierHead(args.mlpHidden, args.numClasses, args.dropRate, init, 0.01)) : null;
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
   get numFeatures(): number {
     return this.args.mlpHidden;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
   }
 
   /** The last conv stage's pooled map: [B, H/32, W/32, 512]. */
@@ -116,20 +106,13 @@ export class Vgg extends ClassifierModel {
       return this.head.forward(pooled);
     });
   }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
-  }
 }
-
-// timm's vgg16.tv_in1k: torchvision's weights, 224 px, ImageNet statistics.
-const IMAGENET_224: PretrainedCfg = { inputSize: 224, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 };
 
 function registerVgg(name: string, features: VggLayerDef[], millions: number): void {
   registerModel({
     name,
     family: 'vgg',
-    pretrainedCfg: IMAGENET_224,
+    pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
     build: (o, init) =>
       new Vgg(

@@ -181,9 +181,7 @@ export class Block extends Module {
 }
 
 /** Vision Transformer (Dosovitskiy et al.) with timm's parameter names. */
-export class VisionTransformer extends ClassifierModel {
-  readonly modelName: string;
-  readonly args: VisionTransformerArgs;
+export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
   readonly patchEmbed: PatchEmbed;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
@@ -194,9 +192,7 @@ export class VisionTransformer extends ClassifierModel {
   readonly classifierName = 'head';
 
   constructor(modelName: string, args: VisionTransformerArgs, init: Initializer) {
-    super();
-    this.modelName = modelName;
-    this.args = args;
+    super(modelName, args);
     const { embedDim, depth, patchSize, imgSize } = args;
     const grid = Math.floor(imgSize / patchSize);
     this.clsToken = this.addParam('cls_token', init.truncNormal([1, 1, embedDim], 1e-6));
@@ -213,14 +209,8 @@ export class VisionTransformer extends ClassifierModel {
     this.head = args.numClasses > 0 ? this.addChild('head', new Linear({ inFeatures: embedDim, outFeatures: args.numClasses, initStd: 0.02 }, init)) : null;
   }
 
-  get numClasses(): number {
-    return this.args.numClasses;
-  }
   get numFeatures(): number {
     return this.args.embedDim;
-  }
-  get imageSize(): number {
-    return this.args.imgSize;
   }
 
   /** Tokens after the final norm: [B, 1 + N, D]. */
@@ -252,10 +242,6 @@ export class VisionTransformer extends ClassifierModel {
       if (preLogits || !this.head) return pooled as tf.Tensor2D;
       return this.head.forward(this.headDrop.forward(pooled)) as tf.Tensor2D;
     });
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.args };
   }
 }
 
