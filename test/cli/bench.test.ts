@@ -1,19 +1,5 @@
-import { main } from '../../src/cli/main';
+import { cli as run } from '../helpers/cli';
 
-/** Runs main() and captures what it writes. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const TINY = ['--model', 'test_efficientnet', '--image-size', '32', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--backend', 'wasm'];
 

@@ -2,26 +2,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../src/cli/main';
+import { cli as run } from '../helpers/cli';
 import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weights/safetensors';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-cli-'));
 const BIN = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'fundus-train.js');
 
-/** Runs main() and captures what it writes. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 function config(name: string, text: string): string {
   const file = path.join(tmp, name);

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { main } from '../../src/cli/main';
+import { cli as run } from '../helpers/cli';
 import { cleanup, makeTempDir, writeImage, writeText } from '../data/fixtures';
 
 let dir: string;
@@ -16,18 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(dir));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('fundus-train data', () => {
   it('prints counts per class and split for a data-only config and exits 0 when all is well', async () => {

@@ -5,17 +5,8 @@ import { loadWeights } from '../../src/models/load-weights';
 import { ApplyStateDictReport } from '../../src/models/state';
 import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weights/safetensors';
 import { FIXTURES_DIR } from '../helpers/shared';
+import { relativeError } from '../helpers/numeric';
 
-/** ‖a − b‖ / ‖b‖ */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 export interface FixtureRun {
   model: ClassifierModel;

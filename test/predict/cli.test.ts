@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cli } from './run-cli';
+import { cli } from '../helpers/cli';
 import { TINY_VIT, trainTinyRun, writeFundus } from './tiny-runs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-predict-cli-'));

@@ -3,22 +3,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { AdamOptimizer } from '../../src/train/optimizer';
+import { relativeError } from '../helpers/numeric';
 
 const ref = JSON.parse(fs.readFileSync(path.join(__dirname, 'torch-reference.json'), 'utf8')).optimizers;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 describe('AdamOptimizer', () => {
   type Case = { name: string; options: { lr: number; betas: [number, number]; eps: number; weight_decay: number }; decoupled: boolean; steps: number[][] };
@@ -32,7 +23,7 @@ describe('AdamOptimizer', () => {
       const grad = tf.tensor(g, ref.shape);
       opt.apply([entry], new Map([['w', grad]]));
       grad.dispose();
-      expect(relErr(variable.dataSync(), steps[i])).toBeLessThan(1e-6);
+      expect(relativeError(variable.dataSync(), steps[i])).toBeLessThan(1e-6);
     });
     opt.dispose();
     variable.dispose();

@@ -3,6 +3,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerGradients } from '../../../src/backend/gradients';
 import { Rng } from '../../../src/util/random';
+import { relativeError } from '../../helpers/numeric';
+
+export { relativeError };
 
 /**
  * Helpers for checking wasm kernels against the cpu backend. Values travel between backends as plain
@@ -53,17 +56,6 @@ export function build(h: HostTensor): tf.Tensor {
   return tf.tensor(h.values, h.shape, h.dtype);
 }
 
-/** ‖a − b‖ / ‖b‖ (b is the reference); 0 when both are zero. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let diff = 0;
-  let ref = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i] - b[i]) ** 2;
-    ref += b[i] ** 2;
-  }
-  return ref === 0 ? Math.sqrt(diff) : Math.sqrt(diff / ref);
-}
 
 /** Runs `compute` on `backend` and returns its outputs as host arrays (shapes checked by the caller). */
 export async function runOn(
