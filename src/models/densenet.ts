@@ -27,7 +27,8 @@ export interface DenseNetArgs {
 }
 
 function conv(inC: number, outC: number, k: number, stride: number, init: Initializer): Conv2d {
-  return new Conv2d({ inChannels: inC, outChannels: outC, kernelSize: k, stride, padding: Math.floor(k / 2), bias: false }, init);
+  // timm initialises DenseNet's convolutions with kaiming_normal_ over fan-in.
+  return new Conv2d({ inChannels: inC, outChannels: outC, kernelSize: k, stride, padding: Math.floor(k / 2), bias: false, initFan: 'in' }, init);
 }
 
 /** timm's BatchNormAct2d: batch norm then ReLU, as one named module (norm0, norm1, ..., norm5). */

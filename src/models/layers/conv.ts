@@ -15,6 +15,8 @@ export interface Conv2dArgs {
   /** 1 (dense) or inChannels (depthwise, outChannels a multiple of inChannels). */
   groups?: number;
   bias?: boolean;
+  /** He-normal init over fan-out (timm's EfficientNet, ResNet, VGG) or fan-in (timm's DenseNet). */
+  initFan?: 'out' | 'in';
 }
 
 /** 2-D convolution over NHWC input, dense or depthwise. Weight names follow torch.nn.Conv2d. */
@@ -33,19 +35,19 @@ export class Conv2d extends Module {
       dilation: 1,
       groups: 1,
       bias: true,
+      initFan: 'out',
       ...args,
     };
     const { inChannels, outChannels, groups } = this.args;
     if (groups !== 1 && groups !== inChannels) throw new Error(`Conv2d supports groups 1 or ${inChannels}, not ${groups}`);
     this.depthwise = groups !== 1 && groups === inChannels;
     if (this.depthwise && outChannels % inChannels !== 0) throw new Error('depthwise outChannels must be a multiple of inChannels');
-    // timm's EfficientNet / ResNet init: He-normal over fan-out.
-    const fanOut = (k * k * outChannels) / groups;
+    const fan = this.args.initFan === 'in' ? k * k * (inChannels / groups) : (k * k * outChannels) / groups;
     if (this.depthwise) {
       const mult = outChannels / inChannels;
-      this.weight = this.addParam('weight', init.kaimingNormalFanOut([k, k, inChannels, mult], fanOut), 'depthwise');
+      this.weight = this.addParam('weight', init.kaimingNormal([k, k, inChannels, mult], fan), 'depthwise');
     } else {
-      this.weight = this.addParam('weight', init.kaimingNormalFanOut([k, k, inChannels, outChannels], fanOut), 'conv2d');
+      this.weight = this.addParam('weight', init.kaimingNormal([k, k, inChannels, outChannels], fan), 'conv2d');
     }
     this.bias = this.args.bias ? this.addParam('bias', tf.zeros([outChannels])) : null;
   }

@@ -36,9 +36,9 @@ export class Initializer {
     return tf.randomUniform(shape, -limit, limit, 'float32', this.nextSeed());
   }
 
-  /** He-normal for a conv of fan-out `fanOut` (PyTorch kaiming_normal_(mode='fan_out'), as timm's EfficientNet init). */
-  kaimingNormalFanOut(shape: number[], fanOut: number): tf.Tensor {
-    return this.normal(shape, Math.sqrt(2 / fanOut));
+  /** He-normal with std sqrt(2 / fan), PyTorch's kaiming_normal_ for the fan (in or out) the caller chose. */
+  kaimingNormal(shape: number[], fan: number): tf.Tensor {
+    return this.normal(shape, Math.sqrt(2 / fan));
   }
 }
 
