@@ -46,7 +46,7 @@ describe('DenseNet init', () => {
   test("convolutions start He-normal over fan-in, as timm's DenseNet (not fan-out as EfficientNet)", () => {
     const model = createModel('densenet121', { numClasses: 2, imageSize: 32, seed: 3 });
     const w = model.namedVariables().find((v) => v.name === 'features.conv0.weight')!.variable;
-    const values = w.dataSync();
+    const values = Array.from(w.dataSync() as Float32Array);
     const std = Math.sqrt(values.reduce((a, v) => a + v * v, 0) / values.length);
     expect(std).toBeCloseTo(Math.sqrt(2 / (7 * 7 * 3)), 2);
     model.dispose();
