@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { createHash } from 'crypto';
+import { hashText } from '../util/hash';
 import { resolveDataPaths } from '../data/config';
 import { getModelEntry } from '../models';
 import { UserError } from '../util/errors';
@@ -67,5 +67,5 @@ export function configHash(config: ExperimentConfig): string {
   void _cache;
   void _prefetch;
   const stable = { ...rest, data, train: { ...rest.train, epochs: 0 } };
-  return createHash('sha256').update(JSON.stringify(stable)).digest('hex').slice(0, 16);
+  return hashText(JSON.stringify(stable));
 }

@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { createHash } from 'crypto';
 import { writeJsonAtomic } from '../util/fs';
 
 /** manifest.json: what produced a run (versions, seed, data and split hashes, times). */
@@ -28,9 +27,4 @@ export function writeManifest(outDir: string, manifest: Manifest): void {
 
 export function readManifest(outDir: string): Manifest {
   return JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as Manifest;
-}
-
-/** Short content hash for manifests. */
-export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

@@ -31,7 +31,8 @@ import {
   saveCheckpoint,
   TrainerState,
 } from './checkpoint';
-import { writeManifest, readManifest, Manifest, hashText } from './manifest';
+import { writeManifest, readManifest, Manifest } from './manifest';
+import { hashText } from '../util/hash';
 import { packageVersion } from '../util/version';
 import { metricsInputFor, writeEvaluation } from './evaluate';
 

@@ -1,4 +1,4 @@
-import * as crypto from 'crypto';
+import { hashText } from '../../util/hash';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -144,7 +144,7 @@ function wasmPackageVersion(): string | undefined {
 
 /** Writes `text` to a temp file named by its hash unless it is there already; returns the path. */
 function writeOnce(kind: string, text: string): string {
-  const hash = crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const hash = hashText(text);
   const dir = path.join(os.tmpdir(), 'fundus-train-wasm-threads');
   const file = path.join(dir, `${kind}-${THREADED_WASM_VERSION}-${hash}.js`);
   if (fs.existsSync(file)) return file;
