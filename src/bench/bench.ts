@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../models';
-import { ClassifierModel } from '../models/classifier';
-import { withStochasticContext } from '../models/layers/stochastic';
-import { softmaxCrossEntropy } from '../train/losses';
+import { lossFunction } from '../train/losses';
+import { TrainStep } from '../train/step';
 import { AdamOptimizer } from '../train/optimizer';
 import { paramGroups } from '../train/param-groups';
 import { Rng } from '../util/random';
@@ -43,7 +42,7 @@ export interface BenchResult {
   steps: number;
   warmup: number;
   params: number;
-  /** forward, loss, backward and Adam update, as the trainer runs them */
+  /** forward, loss, backward and Adam update: the trainer's own step (train/step.ts) */
   train: StepTiming | null;
   /** forward in eval mode, outside any gradient tape */
   inference: StepTiming | null;
@@ -75,8 +74,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (o.mode !== 'inference') {
       const optimizer = new AdamOptimizer({ lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false });
       try {
-        const trainStep = makeTrainStep(model, optimizer, x, y, o.seed);
-        const step = async (): Promise<void> => void (await trainStep());
+        // The trainer's own step, full fine-tuning; each step draws its dropout masks from (seed, step).
+        const trainStep = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }) });
+        model.setTraining(true);
+        let index = 0;
+        const step = async (): Promise<void> => void (await trainStep.run({ x, y }, { seed: o.seed, key: `bench:${index++}` }));
         for (let i = 0; i < o.warmup; i++) o.onStep?.('train', i, await timeOnce(step), true);
         const counts: number[] = [];
         const timed = async (): Promise<number[]> => {
@@ -158,28 +160,6 @@ export function syntheticBatch(seed: number, batchSize: number, imageSize: numbe
   return {
     x: tf.tensor4d(values, [batchSize, imageSize, imageSize, 3]),
     y: tf.tensor2d(labels, [batchSize, numClasses]),
-  };
-}
-
-/**
- * One training step as the trainer runs it (gradients of the loss over the model's trained variables,
- * Adam update, loss read back); resolves to the loss. Steps draw their dropout masks from (seed, step).
- */
-export function makeTrainStep(model: ClassifierModel, optimizer: AdamOptimizer, x: tf.Tensor4D, y: tf.Tensor2D, seed: number): () => Promise<number> {
-  const entries = paramGroups(model, { classifierOnly: false, layerDecay: null });
-  const varList = entries.map((e) => e.variable);
-  const nameOf = new Map(entries.map((e) => [e.variable.name, e.name]));
-  let index = 0;
-  return async () => {
-    model.setTraining(true);
-    const { value, grads } = withStochasticContext(seed, `bench:${index++}`, () =>
-      tf.variableGrads(() => softmaxCrossEntropy(model.forward(x), y), varList),
-    );
-    const byName = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k) ?? k, g]));
-    optimizer.apply(entries, byName);
-    const loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads)]);
-    return loss;
   };
 }
 

@@ -4,10 +4,10 @@ import { ExperimentConfig } from '../config/schema';
 import { BackendInfo, BackendName, initBackend } from '../backend/select';
 import { ClassifierModel } from '../models/classifier';
 import { Task } from '../data/types';
-import { loadCheckpointModel, readRunConfig } from '../train/run-model';
+import { loadCheckpointModel } from '../train/run-model';
 import { MODEL_FILE } from '../train/checkpoint';
-import { LossName } from '../train/losses';
-import { resolveLoss } from '../train/trainer';
+import { LossName, resolveLoss } from '../train/losses';
+import { CheckpointName, isRunDir, readRunConfig, readTunedThresholds, RUN_FILES, runCheckpointDir } from '../train/run-dir';
 import { UserError } from '../util/errors';
 
 /** A trained model ready to predict, with everything needed to prepare its input as training did. */
@@ -34,7 +34,7 @@ export interface LoadPredictorOptions {
   /** A checkpoint directory (<run>/checkpoints/best), or its model.safetensors; the run's config.json is found two folders up. */
   checkpoint?: string;
   /** With `run`: which checkpoint (default best, else last). */
-  which?: 'best' | 'last';
+  which?: CheckpointName;
   /** Backend to run on (default: the run's own `backend`). */
   backend?: BackendName;
 }
@@ -46,11 +46,8 @@ function locate(options: LoadPredictorOptions): { checkpoint: string; runDir: st
   if (options.run) {
     const runDir = path.resolve(options.run);
     if (!fs.existsSync(runDir)) throw new UserError(`run directory not found: ${runDir}`);
-    if (!fs.existsSync(path.join(runDir, 'config.json'))) throw new UserError(`${runDir} is not a run directory: no config.json`);
-    const which = options.which ?? (fs.existsSync(path.join(runDir, 'checkpoints', 'best')) ? 'best' : 'last');
-    const checkpoint = path.join(runDir, 'checkpoints', which);
-    if (!fs.existsSync(checkpoint)) throw new UserError(`${runDir} has no checkpoints/${which}: train it first, or pass a run directory that holds checkpoints`);
-    return { checkpoint, runDir };
+    if (!isRunDir(runDir)) throw new UserError(`${runDir} is not a run directory: no ${RUN_FILES.config}`);
+    return { checkpoint: runCheckpointDir(runDir, options.which), runDir };
   }
   if (options.checkpoint) {
     let checkpoint = path.resolve(options.checkpoint);
@@ -59,9 +56,9 @@ function locate(options: LoadPredictorOptions): { checkpoint: string; runDir: st
     if (!fs.existsSync(path.join(checkpoint, MODEL_FILE))) throw new UserError(`${checkpoint} is not a checkpoint directory: no ${MODEL_FILE}`);
     // The architecture's arguments and the preprocessing live in the run's config.json, not in the weights.
     const candidates = [checkpoint, path.dirname(checkpoint), path.dirname(path.dirname(checkpoint))];
-    const runDir = candidates.find((d) => fs.existsSync(path.join(d, 'config.json')));
+    const runDir = candidates.find(isRunDir);
     if (!runDir) {
-      throw new UserError(`no config.json found for checkpoint ${checkpoint} (looked in it and two folders up): keep the checkpoint inside its run directory, or use --run`);
+      throw new UserError(`no ${RUN_FILES.config} found for checkpoint ${checkpoint} (looked in it and two folders up): keep the checkpoint inside its run directory, or use --run`);
     }
     return { checkpoint, runDir };
   }
@@ -71,8 +68,7 @@ function locate(options: LoadPredictorOptions): { checkpoint: string; runDir: st
 /** Multi-label thresholds: tuned on validation (kept in the run's metrics.json) when eval.threshold is 'tune'. */
 function multilabelThresholds(config: ExperimentConfig, runDir: string, classes: number): number[] {
   if (config.eval.threshold !== 'tune') return new Array<number>(classes).fill(config.eval.threshold);
-  const file = path.join(runDir, 'metrics.json');
-  const tuned = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds : undefined;
+  const tuned = readTunedThresholds(runDir);
   return tuned && tuned.length === classes ? tuned : new Array<number>(classes).fill(0.5);
 }
 

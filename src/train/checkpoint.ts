@@ -7,6 +7,9 @@ import { applyStateDict, exportStateDict } from '../models/state';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../models/weights/safetensors';
 import { StateDict } from '../models/weights/tensor';
 import { AdamOptimizer } from './optimizer';
+import { CHECKPOINT_FILES } from './run-dir';
+import type { ReduceLROnPlateauState } from './reduce-lr-on-plateau';
+import type { EarlyStoppingState } from './early-stopping';
 
 /** Everything besides weights that a resumed run needs to continue exactly. */
 export interface TrainerState {
@@ -15,19 +18,21 @@ export interface TrainerState {
   /** Optimizer steps taken. */
   step: number;
   lr: number;
-  scheduler: unknown;
-  earlyStopping: unknown;
+  /** ReduceLROnPlateau's counters (null without a plateau scheduler). */
+  scheduler: ReduceLROnPlateauState | null;
+  /** EarlyStopping's counters (null without early stopping). */
+  earlyStopping: EarlyStoppingState | null;
   /** Best value of the checkpoint monitor so far, and its epoch. */
   best: { value: number | null; epoch: number | null };
   /** Hash of the resolved config, to refuse resuming a different experiment. */
   configHash: string;
   /** Training phase of the last epoch (linear-probe or finetune). */
-  phase: string;
+  phase: 'finetune' | 'linear-probe';
 }
 
-export const MODEL_FILE = 'model.safetensors';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
-export const TRAINER_FILE = 'trainer.json';
+export const MODEL_FILE = CHECKPOINT_FILES.model;
+export const OPTIMIZER_FILE = CHECKPOINT_FILES.optimizer;
+export const TRAINER_FILE = CHECKPOINT_FILES.trainer;
 
 /** JSON cannot hold ±Infinity; the scheduler's initial "best" is one. */
 export function encodeNumbers(value: unknown): unknown {

@@ -14,7 +14,16 @@ export class EarlyStopping {
   private state: EarlyStoppingState;
 
   constructor(readonly options: EarlyStoppingOptions) {
-    this.state = { best: options.mode === 'max' ? -Infinity : Infinity, wait: 0 };
+    this.state = EarlyStopping.initial(options);
+  }
+
+  private static initial(options: EarlyStoppingOptions): EarlyStoppingState {
+    return { best: options.mode === 'max' ? -Infinity : Infinity, wait: 0 };
+  }
+
+  /** Forgets every epoch seen so far (as if just built). */
+  reset(): void {
+    this.state = EarlyStopping.initial(this.options);
   }
 
   /** Feeds one epoch's value; true when training should stop. */

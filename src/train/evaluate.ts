@@ -9,16 +9,17 @@ import { splitDataset } from '../data/split';
 import { ImageBatches } from '../data/pipeline';
 import { initBackend } from '../backend/select';
 import { UserError } from '../util/errors';
-import { loadRunModel, readRunConfig } from './run-model';
+import { loadRunModel } from './run-model';
+import { readRunConfig, readTunedThresholds, reportFile, runPaths, writeMetricsJson } from './run-dir';
 import { predictBatches } from './inference';
-import { resolveLoss } from './trainer';
+import { resolveLoss } from './losses';
 import { computeMetrics, MetricsInput, MetricsReport } from '../eval/computeMetrics';
 import { writePredictionsCsv } from '../eval/predictions';
 import { formatTextReport } from '../eval/report/text';
 import { latexMetricsTable } from '../eval/report/latex';
 import { writeRunPlots } from '../eval/plots';
 import { readEpochRecords } from '../eval/plots/epoch-records';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { writeFileAtomic } from '../util/fs';
 import type { Predictions } from './inference';
 
 /** The metrics input for predictions over some of a dataset's samples (labels from the dataset itself). */
@@ -80,7 +81,7 @@ export async function writeEvaluation(
   const report = computeMetrics(input, {
     bootstrap: config.eval.bootstrap > 0 ? { resamples: config.eval.bootstrap, seed: config.seed, groups } : undefined,
   });
-  writePredictionsCsv(path.join(dir, 'predictions.csv'), {
+  writePredictionsCsv(runPaths(dir).predictions, {
     task: dataset.task,
     classes: dataset.classes,
     images: samples.map((s) => s.id),
@@ -89,12 +90,12 @@ export async function writeEvaluation(
     probs: preds.probs,
     groups,
   });
-  writeJsonAtomic(path.join(dir, 'metrics.json'), { split: context.split, checkpoint: context.checkpoint, loss: preds.loss, ...report });
+  writeMetricsJson(dir, { split: context.split, checkpoint: context.checkpoint, loss: preds.loss, ...report });
   const heading = title || `${context.split} split`;
-  writeFileAtomic(path.join(dir, 'report', 'report.txt'), formatTextReport(report, { title: heading }));
-  writeFileAtomic(path.join(dir, 'report', 'table.tex'), latexMetricsTable(report, { caption: heading }));
+  writeFileAtomic(reportFile(dir, 'report.txt'), formatTextReport(report, { title: heading }));
+  writeFileAtomic(reportFile(dir, 'table.tex'), latexMetricsTable(report, { caption: heading }));
   const records = context.metricsJsonl && fs.existsSync(context.metricsJsonl) ? readEpochRecords(context.metricsJsonl) : [];
-  await writeRunPlots(path.join(dir, 'report'), report, records, { title: heading });
+  await writeRunPlots(runPaths(dir).report, report, records, { title: heading });
   return report;
 }
 
@@ -158,16 +159,9 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
   const report = await writeEvaluation(outDir, `${config.name}: ${name}`, dataset, preds, config, {
     checkpoint: meta,
     split: name,
-    thresholds: dataset.task === 'multilabel' && config.eval.threshold === 'tune' ? tunedThresholds(runDir) : undefined,
+    thresholds: dataset.task === 'multilabel' && config.eval.threshold === 'tune' ? readTunedThresholds(runDir) : undefined,
   });
   return { outDir, report, images: indices.length, checkpoint: ckptDir };
-}
-
-/** Thresholds tuned on validation at the end of training (kept in the run's metrics.json). */
-function tunedThresholds(runDir: string): number[] | undefined {
-  const file = path.join(runDir, 'metrics.json');
-  if (!fs.existsSync(file)) return undefined;
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds;
 }
 
 /** The `data` section of another config file (a whole experiment config or just {data: ...}). */

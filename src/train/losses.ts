@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ExperimentConfig } from '../config/schema';
+import type { Task } from '../data/types';
 
 /** Mean softmax cross-entropy between logits [N, C] and one-hot (or soft) targets [N, C], with optional label smoothing. */
 export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
@@ -25,7 +27,15 @@ export function bceWithLogits(logits: tf.Tensor2D, targets: tf.Tensor2D, labelSm
 
 export type LossName = 'cross-entropy' | 'bce';
 
-export function lossFunction(name: LossName, labelSmoothing: number): (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar {
+/** The loss a run trains with: train.loss, or under 'auto' BCE for multi-label and cross-entropy otherwise. */
+export function resolveLoss(config: Pick<ExperimentConfig, 'train'>, dataset: { task: Task }): LossName {
+  if (config.train.loss !== 'auto') return config.train.loss;
+  return dataset.task === 'multilabel' ? 'bce' : 'cross-entropy';
+}
+
+export type LossFn = (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar;
+
+export function lossFunction(name: LossName, labelSmoothing: number): LossFn {
   return name === 'bce' ? (l, t) => bceWithLogits(l, t, labelSmoothing) : (l, t) => softmaxCrossEntropy(l, t, labelSmoothing);
 }
 

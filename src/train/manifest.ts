@@ -1,6 +1,7 @@
 import * as fs from 'fs';
-import * as path from 'path';
+import { UserError } from '../util/errors';
 import { writeJsonAtomic } from '../util/fs';
+import { RUN_FILES, runPaths } from './run-dir';
 
 /** manifest.json: what produced a run (versions, seed, data and split hashes, times). */
 export interface Manifest {
@@ -22,9 +23,15 @@ export interface Manifest {
 }
 
 export function writeManifest(outDir: string, manifest: Manifest): void {
-  writeJsonAtomic(path.join(outDir, 'manifest.json'), manifest);
+  writeJsonAtomic(runPaths(outDir).manifest, manifest);
 }
 
 export function readManifest(outDir: string): Manifest {
-  return JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as Manifest;
+  const file = runPaths(outDir).manifest;
+  if (!fs.existsSync(file)) throw new UserError(`${outDir} has no ${RUN_FILES.manifest}: it was not written by fundus-train train`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new UserError(`${file} is not JSON (${(e as Error).message}): restore it or start a new run with another --out`);
+  }
 }

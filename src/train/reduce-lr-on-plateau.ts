@@ -29,7 +29,7 @@ export const PLATEAU_DEFAULTS: ReduceLROnPlateauOptions = {
 
 /**
  * Lowers the learning rate when a monitored metric stops improving, with exactly the semantics of
- * torch.optim.lr_scheduler.ReduceLROnPlateau (see REFERENCE.md): a reduction happens when the count
+ * torch.optim.lr_scheduler.ReduceLROnPlateau: a reduction happens when the count
  * of bad epochs exceeds `patience`, and only if it changes the rate by more than `eps`.
  */
 export class ReduceLROnPlateau {
@@ -39,7 +39,16 @@ export class ReduceLROnPlateau {
   constructor(options: Partial<ReduceLROnPlateauOptions> = {}) {
     this.options = { ...PLATEAU_DEFAULTS, ...options };
     if (this.options.factor >= 1) throw new Error('ReduceLROnPlateau factor must be < 1');
-    this.state = { best: this.worst(), numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0 };
+    this.state = this.initial();
+  }
+
+  private initial(): ReduceLROnPlateauState {
+    return { best: this.worst(), numBadEpochs: 0, cooldownCounter: 0, lastEpoch: 0 };
+  }
+
+  /** Forgets every epoch seen so far (as if just built): LP-FT's fine-tuning phase starts afresh. */
+  reset(): void {
+    this.state = this.initial();
   }
 
   private worst(): number {

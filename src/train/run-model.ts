@@ -1,12 +1,11 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { validateConfig } from '../config/load';
 import { ExperimentConfig } from '../config/schema';
 import { ClassifierModel } from '../models/classifier';
 import { createModel } from '../models';
 import { UserError } from '../util/errors';
 import { Task } from '../data/types';
 import { checkpointMetadata, loadCheckpointWeights, MODEL_FILE } from './checkpoint';
+import { CheckpointName, readRunConfig, runCheckpointDir, runPaths } from './run-dir';
 
 export interface RunModel {
   config: ExperimentConfig;
@@ -19,20 +18,13 @@ export interface RunModel {
   task: Task;
 }
 
-/** The resolved config of a run directory. */
-export function readRunConfig(runDir: string): ExperimentConfig {
-  const file = path.join(runDir, 'config.json');
-  if (!fs.existsSync(file)) throw new UserError(`${runDir} is not a run directory: no config.json`);
-  return validateConfig(JSON.parse(fs.readFileSync(file, 'utf8')), file);
-}
+// Kept here too for the callers that rebuild a run's model.
+export { readRunConfig };
 
 /** Rebuilds a run's model and loads a checkpoint (default best, else last). */
-export function loadRunModel(runDir: string, which?: 'best' | 'last'): RunModel {
+export function loadRunModel(runDir: string, which?: CheckpointName): RunModel {
   const dir = path.resolve(runDir);
-  const chosen = which ?? (fs.existsSync(path.join(dir, 'checkpoints', 'best')) ? 'best' : 'last');
-  const checkpoint = path.join(dir, 'checkpoints', chosen);
-  if (!fs.existsSync(checkpoint)) throw new UserError(`${dir} has no checkpoints/${chosen}: train it first`);
-  return loadCheckpointModel(dir, checkpoint);
+  return loadCheckpointModel(dir, runCheckpointDir(dir, which));
 }
 
 const TASKS: readonly Task[] = ['binary', 'multiclass', 'multilabel'];
@@ -51,7 +43,7 @@ export function loadCheckpointModel(runDir: string, checkpoint: string): RunMode
   const task = metadata.task as Task;
   if (!TASKS.includes(task)) throw new UserError(`${weights}: unknown task '${metadata.task}' in its metadata`);
   if (metadata.model && metadata.model !== config.model.name) {
-    throw new UserError(`${checkpoint} holds a ${metadata.model} but ${path.join(runDir, 'config.json')} describes a ${config.model.name}: use the checkpoint's own run directory`);
+    throw new UserError(`${checkpoint} holds a ${metadata.model} but ${runPaths(runDir).config} describes a ${config.model.name}: use the checkpoint's own run directory`);
   }
   const model = createModel(config.model.name, {
     numClasses: classes.length,

@@ -1,25 +1,23 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ExperimentConfig, Monitor } from '../config/schema';
+import { EarlyStoppingConfig, ExperimentConfig, Monitor, PlateauConfig } from '../config/schema';
 import { configHash } from '../config/resolve';
 import { initBackend, BackendInfo } from '../backend/select';
 import { Dataset } from '../data/types';
 import { loadDataset } from '../data/sources';
-import { splitDataset, splitsCsv } from '../data/split';
-import { ImageBatches } from '../data/pipeline';
+import { SplitIndices, splitDataset, splitsCsv } from '../data/split';
+import { ImageBatches, ImageBatchesOptions } from '../data/pipeline';
 import { ImageCache } from '../data/image-cache';
 import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
-import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { UserError } from '../util/errors';
-import { recoverReplacedDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
-import { AdamOptimizer, ParamGroupEntry } from './optimizer';
+import { recoverReplacedDir } from '../util/fs';
+import { AdamOptimizer } from './optimizer';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
 import { EarlyStopping } from './early-stopping';
-import { LossName, lossFunction } from './losses';
+import { LossFn, LossName, lossFunction, resolveLoss } from './losses';
 import { paramGroups } from './param-groups';
 import { predictBatches, Predictions } from './inference';
 import { EpochRecord, TrainerCallback } from './callbacks';
@@ -35,6 +33,8 @@ import { writeManifest, readManifest, Manifest } from './manifest';
 import { hashText } from '../util/hash';
 import { packageVersion } from '../util/version';
 import { metricsInputFor, writeEvaluation } from './evaluate';
+import { TrainStep } from './step';
+import { appendEpochRecord, resetEpochRecords, RunPaths, runPaths, writeRunConfig, writeSplitsCsv } from './run-dir';
 
 export interface TrainOptions {
   /** A resolved config (see resolveConfig). */
@@ -66,11 +66,6 @@ export function phaseOf(config: ExperimentConfig, epoch: number): Phase {
   return 'finetune';
 }
 
-export function resolveLoss(config: ExperimentConfig, dataset: Pick<Dataset, 'task'>): LossName {
-  if (config.train.loss !== 'auto') return config.train.loss;
-  return dataset.task === 'multilabel' ? 'bce' : 'cross-entropy';
-}
-
 /** The value of a monitored quantity in an epoch record (null when undefined this epoch). */
 export function monitorValue(record: EpochRecord, monitor: Monitor): number | null {
   const v = record[monitor];
@@ -82,40 +77,74 @@ export function monitorValue(record: EpochRecord, monitor: Monitor): number | nu
 
 const isBetter = (mode: 'min' | 'max', a: number, b: number | null): boolean => b === null || (mode === 'max' ? a > b : a < b);
 
+/** ReduceLROnPlateau with the config it was built from (its monitor names the metric it reads). */
+interface PlateauPolicy {
+  config: PlateauConfig;
+  scheduler: ReduceLROnPlateau;
+}
+
+interface EarlyStoppingPolicy {
+  config: EarlyStoppingConfig;
+  stopper: EarlyStopping;
+}
+
+/** Everything an opened run holds while its epochs run. */
+interface OpenRun {
+  config: ExperimentConfig;
+  outDir: string;
+  paths: RunPaths;
+  callbacks: TrainerCallback[];
+  say: (line: string) => void;
+  backend: BackendInfo;
+  dataset: Dataset;
+  splits: SplitIndices;
+  model: ClassifierModel;
+  lossName: LossName;
+  lossFn: LossFn;
+  batchOptions: Omit<ImageBatchesOptions, 'batchSize'>;
+  trainBatches: ImageBatches;
+  valBatches: ImageBatches;
+  manifest: Manifest;
+  optimizer: AdamOptimizer;
+  plateau: PlateauPolicy | null;
+  earlyStopping: EarlyStoppingPolicy | null;
+  state: TrainerState;
+  /** Safetensors metadata of every checkpoint this run writes (epoch added per checkpoint). */
+  metadata: Record<string, string>;
+}
+
 /** Trains one experiment into a run directory; with `resume`, continues it exactly. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
+  const run = await openRun(options);
+  const { stoppedEarly } = await fitEpochs(run);
+  return finishRun(run, stoppedEarly);
+}
+
+/**
+ * Opens a run: refuses to overwrite or to resume a different experiment, starts the backend,
+ * writes config.json and splits.csv, builds dataset, model and optimizer, writes the manifest,
+ * and (resuming) restores weights, optimizer and trainer state from checkpoints/last.
+ */
+async function openRun(options: TrainOptions): Promise<OpenRun> {
   const { config, outDir } = options;
   const callbacks = options.callbacks ?? [];
   const say = (line: string) => callbacks.forEach((c) => c.onMessage?.(line));
-  const lastDir = path.join(outDir, 'checkpoints', 'last');
-  const bestDir = path.join(outDir, 'checkpoints', 'best');
+  const paths = runPaths(outDir);
   const hash = configHash(config);
 
-  let resumeState: TrainerState | null = null;
-  // A run killed while swapping in a checkpoint still has the previous one: put it back.
-  recoverReplacedDir(lastDir);
-  recoverReplacedDir(bestDir);
-  if (options.resume) {
-    if (!fs.existsSync(lastDir)) throw new UserError(`nothing to resume in ${outDir}: no checkpoints/last (start without --resume)`);
-    resumeState = loadTrainerState(lastDir);
-    if (resumeState.configHash !== hash) {
-      throw new UserError(`${outDir} was trained with a different config; resume with the same config (only train.epochs may change), or use a new --out`);
-    }
-  } else if (fs.existsSync(lastDir)) {
-    throw new UserError(`${outDir} already holds a run; add --resume to continue it, or choose another --out`);
-  }
+  const resumeState = checkResume(options, paths, hash);
 
   const backend = await initBackend(config.backend);
   say(backend.message);
   if (!backend.gradients) throw new UserError(`the ${backend.name} backend cannot train here: ${backend.message.replace(/^.*cannot train: /, '')}`);
   fs.mkdirSync(outDir, { recursive: true });
-  writeJsonAtomic(path.join(outDir, 'config.json'), config);
+  writeRunConfig(outDir, config);
 
   const dataset = await loadDataset(config.data, { seed: config.seed });
   dataset.warnings.forEach(say);
   const splits = splitDataset(dataset, config.data.split, config.seed);
   const splitsText = splitsCsv(dataset, splits);
-  writeFileAtomic(path.join(outDir, 'splits.csv'), splitsText);
+  writeSplitsCsv(outDir, splitsText);
 
   const model = createModel(config.model.name, {
     numClasses: dataset.classes.length,
@@ -130,10 +159,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   const lossName = resolveLoss(config, dataset);
   const lossFn = lossFunction(lossName, config.train.labelSmoothing);
-  const imageSize = model.imageSize;
   // One cache of resized images serves the train, val and test pipelines.
   const batchOptions = {
-    imageSize,
+    imageSize: model.imageSize,
     normalize: config.data.normalize,
     seed: config.seed,
     prefetch: config.data.prefetch,
@@ -150,23 +178,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   });
   const valBatches = new ImageBatches(dataset, splits.val, { ...batchOptions, batchSize: config.train.batchSize });
 
-  const manifest: Manifest = resumeState
-    ? readManifest(outDir)
-    : {
-        package: packageVersion(),
-        tfjs: tf.version_core,
-        backend: backend.name,
-        tfBackend: backend.tfBackend,
-        seed: config.seed,
-        model: { name: model.modelName, params: model.countParams(), config: model.getConfig() },
-        dataset: { source: dataset.source, task: dataset.task, classes: dataset.classes, images: dataset.samples.length, hash: hashText(dataset.samples.map((s) => `${s.id}:${s.label ?? s.labels}`).join('\n')) },
-        splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length, hash: hashText(splitsText) },
-        loss: lossName,
-        started: new Date().toISOString(),
-        finished: null,
-        resumes: [],
-        warnings: dataset.warnings,
-      };
+  const manifest: Manifest = resumeState ? readManifest(outDir) : newManifest(config, backend, model, dataset, splits, splitsText, lossName);
   if (resumeState) manifest.resumes.push({ at: new Date().toISOString(), fromEpoch: resumeState.epoch });
   writeManifest(outDir, manifest);
 
@@ -178,51 +190,96 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     decoupled: config.train.optimizer.name === 'adamw',
   });
   const sched = config.train.scheduler;
-  const plateau = sched.name === 'plateau' ? new ReduceLROnPlateau(sched) : null;
+  const plateau = sched.name === 'plateau' ? { config: sched, scheduler: new ReduceLROnPlateau(sched) } : null;
   const es = config.train.earlyStopping;
-  const stopper = es ? new EarlyStopping(es) : null;
+  const earlyStopping = es ? { config: es, stopper: new EarlyStopping(es) } : null;
   let state: TrainerState = {
     epoch: 0,
     step: 0,
     lr: config.train.optimizer.lr,
-    scheduler: plateau?.getState() ?? null,
-    earlyStopping: stopper?.getState() ?? null,
+    scheduler: plateau?.scheduler.getState() ?? null,
+    earlyStopping: earlyStopping?.stopper.getState() ?? null,
     best: { value: null, epoch: null },
     configHash: hash,
     phase: phaseOf(config, 0),
   };
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
   if (resumeState) {
     state = resumeState;
-    loadCheckpointWeights(lastDir, model);
-    loadOptimizerState(lastDir, optimizer);
-    if (plateau && state.scheduler) plateau.setState(state.scheduler as never);
-    if (stopper && state.earlyStopping) stopper.setState(state.earlyStopping as never);
-    // Epochs after the checkpoint never happened as far as this run is concerned.
-    const kept = fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).slice(0, state.epoch) : [];
-    writeFileAtomic(metricsFile, kept.map((l) => l + '\n').join(''));
+    loadCheckpointWeights(paths.last, model);
+    loadOptimizerState(paths.last, optimizer);
+    if (plateau && state.scheduler) plateau.scheduler.setState(state.scheduler);
+    if (earlyStopping && state.earlyStopping) earlyStopping.stopper.setState(state.earlyStopping);
+    resetEpochRecords(outDir, state.epoch);
     say(`resuming ${outDir} after epoch ${state.epoch}`);
   } else {
-    writeFileAtomic(metricsFile, '');
+    resetEpochRecords(outDir);
   }
 
+  const metadata = { model: model.modelName, classes: JSON.stringify(dataset.classes), task: dataset.task, image_size: String(model.imageSize) };
+  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, plateau, earlyStopping, state, metadata };
+}
+
+/** The trainer state to continue from (resuming), after the checks that keep a run from being overwritten or mixed. */
+function checkResume(options: TrainOptions, paths: RunPaths, hash: string): TrainerState | null {
+  const { outDir } = options;
+  // A run killed while swapping in a checkpoint still has the previous one: put it back.
+  recoverReplacedDir(paths.last);
+  recoverReplacedDir(paths.best);
+  if (!options.resume) {
+    if (fs.existsSync(paths.last)) throw new UserError(`${outDir} already holds a run; add --resume to continue it, or choose another --out`);
+    return null;
+  }
+  if (!fs.existsSync(paths.last)) throw new UserError(`nothing to resume in ${outDir}: no checkpoints/last (start without --resume)`);
+  const state = loadTrainerState(paths.last);
+  if (state.configHash !== hash) {
+    throw new UserError(`${outDir} was trained with a different config; resume with the same config (only train.epochs may change), or use a new --out`);
+  }
+  return state;
+}
+
+function newManifest(
+  config: ExperimentConfig,
+  backend: BackendInfo,
+  model: ClassifierModel,
+  dataset: Dataset,
+  splits: SplitIndices,
+  splitsText: string,
+  lossName: LossName,
+): Manifest {
+  return {
+    package: packageVersion(),
+    tfjs: tf.version_core,
+    backend: backend.name,
+    tfBackend: backend.tfBackend,
+    seed: config.seed,
+    model: { name: model.modelName, params: model.countParams(), config: model.getConfig() },
+    dataset: { source: dataset.source, task: dataset.task, classes: dataset.classes, images: dataset.samples.length, hash: hashText(dataset.samples.map((s) => `${s.id}:${s.label ?? s.labels}`).join('\n')) },
+    splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length, hash: hashText(splitsText) },
+    loss: lossName,
+    started: new Date().toISOString(),
+    finished: null,
+    resumes: [],
+    warnings: dataset.warnings,
+  };
+}
+
+/** The epoch loop: train, validate, then let scheduler, early stopping and checkpointing read the epoch's record. */
+async function fitEpochs(run: OpenRun): Promise<{ stoppedEarly: boolean }> {
+  const { config, callbacks, model, optimizer, state, dataset } = run;
   callbacks.forEach((c) =>
     c.onTrainBegin?.({
-      outDir,
+      outDir: run.outDir,
       startEpoch: state.epoch,
       epochs: config.train.epochs,
-      trainImages: splits.train.length,
-      valImages: splits.val.length,
-      testImages: splits.test.length,
-      batchesPerEpoch: trainBatches.numBatches,
+      trainImages: run.splits.train.length,
+      valImages: run.splits.val.length,
+      testImages: run.splits.test.length,
+      batchesPerEpoch: run.trainBatches.numBatches,
     }),
   );
 
-  const metadata = { model: model.modelName, classes: JSON.stringify(dataset.classes), task: dataset.task, image_size: String(imageSize) };
-  let stoppedEarly = false;
-  let entries: ParamGroupEntry[] = [];
-  let entriesPhase: Phase | null = null;
-
+  let step: TrainStep | null = null;
+  let stepPhase: Phase | null = null;
   for (let epoch = state.epoch; epoch < config.train.epochs; epoch++) {
     const phase = phaseOf(config, epoch);
     if (phase !== state.phase) {
@@ -230,135 +287,139 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.phase = phase;
       state.lr = config.train.optimizer.lr * config.train.ftLrScale;
       optimizer.reset();
-      if (plateau) plateau.setState(new ReduceLROnPlateau(sched.name === 'plateau' ? sched : {}).getState());
-      say(`epoch ${epoch + 1}: linear probing done, fine-tuning every layer at lr ${state.lr}`);
+      run.plateau?.scheduler.reset();
+      run.say(`epoch ${epoch + 1}: linear probing done, fine-tuning every layer at lr ${state.lr}`);
     }
-    if (entriesPhase !== phase) {
-      entries = paramGroups(model, { classifierOnly: phase === 'linear-probe', layerDecay: config.train.layerDecay });
-      entriesPhase = phase;
+    if (!step || stepPhase !== phase) {
+      // Each phase trains its own variables: linear probing the head only.
+      const entries = paramGroups(model, { classifierOnly: phase === 'linear-probe', layerDecay: config.train.layerDecay });
+      step = new TrainStep({ model, optimizer, lossFn: run.lossFn, entries });
+      stepPhase = phase;
     }
     optimizer.lr = state.lr;
     callbacks.forEach((c) => c.onEpochBegin?.(epoch, phase, state.lr));
 
     const started = Date.now();
-    const { lossSum, seen } = await trainEpoch({ model, optimizer, entries, lossFn, seed: config.seed, numClasses: dataset.classes.length, callbacks }, trainBatches, epoch, phase, () => {
-      state.step += 1;
-    });
+    const { lossSum, seen } = await trainEpoch(run, step, epoch, phase);
     const trainSeconds = (Date.now() - started) / 1000;
 
-    const val = await predictBatches(model, valBatches, lossName);
+    const val = await predictBatches(model, run.valBatches, run.lossName);
     const report = computeMetrics(metricsInputFor(dataset, val, config));
     const record = epochRecord(epoch, phase, state.lr, lossSum / Math.max(seen, 1), val, report, (Date.now() - started) / 1000, seen / trainSeconds);
-    const notes: string[] = [];
-
-    // Scheduler, early stopping and best checkpoint read the same epoch record.
-    if (plateau && sched.name === 'plateau') {
-      const m = monitorValue(record, sched.monitor);
-      if (m !== null) {
-        const next = plateau.step(m, state.lr);
-        if (next !== state.lr) notes.push(`ReduceLROnPlateau: ${sched.monitor} has not improved for ${sched.patience + 1} epochs; lr ${state.lr} -> ${next}`);
-        state.lr = next;
-      } else notes.push(`ReduceLROnPlateau: ${sched.monitor} is undefined this epoch; not stepped`);
-      state.scheduler = plateau.getState();
-    }
-    const monitored = monitorValue(record, config.train.checkpointMonitor);
-    const improved = monitored !== null && isBetter(config.train.checkpointMode, monitored, state.best.value);
-    if (improved) state.best = { value: monitored, epoch: epoch + 1 };
-    if (stopper && es) {
-      const m = monitorValue(record, es.monitor);
-      if (m !== null && stopper.update(m)) {
-        stoppedEarly = true;
-        notes.push(`EarlyStopping: ${es.monitor} has not improved for ${es.patience} epochs; stopping`);
-      }
-      state.earlyStopping = stopper.getState();
-    }
+    const { improved, stop, notes } = applyEpochPolicies(run, record, epoch);
     state.epoch = epoch + 1;
 
-    fs.appendFileSync(metricsFile, JSON.stringify(record) + '\n');
-    if (improved) await saveCheckpoint(bestDir, model, null, { ...state }, { ...metadata, epoch: String(epoch + 1) });
-    await saveCheckpoint(lastDir, model, optimizer, { ...state }, { ...metadata, epoch: String(epoch + 1) });
+    appendEpochRecord(run.outDir, record);
+    const metadata = { ...run.metadata, epoch: String(epoch + 1) };
+    if (improved) await saveCheckpoint(run.paths.best, model, null, { ...state }, metadata);
+    await saveCheckpoint(run.paths.last, model, optimizer, { ...state }, metadata);
     callbacks.forEach((c) => c.onEpochEnd?.(record, report, notes));
-    if (stoppedEarly) break;
+    if (stop) return { stoppedEarly: true };
   }
+  return { stoppedEarly: false };
+}
 
+/** Scheduler, best checkpoint and early stopping, in that order, all reading the same epoch record. */
+function applyEpochPolicies(run: OpenRun, record: EpochRecord, epoch: number): { improved: boolean; stop: boolean; notes: string[] } {
+  const { config, state, plateau, earlyStopping } = run;
+  const notes: string[] = [];
+  if (plateau) {
+    const { monitor, patience } = plateau.config;
+    const m = monitorValue(record, monitor);
+    if (m !== null) {
+      const next = plateau.scheduler.step(m, state.lr);
+      if (next !== state.lr) notes.push(`ReduceLROnPlateau: ${monitor} has not improved for ${patience + 1} epochs; lr ${state.lr} -> ${next}`);
+      state.lr = next;
+    } else notes.push(`ReduceLROnPlateau: ${monitor} is undefined this epoch; not stepped`);
+    state.scheduler = plateau.scheduler.getState();
+  }
+  const monitored = monitorValue(record, config.train.checkpointMonitor);
+  const improved = monitored !== null && isBetter(config.train.checkpointMode, monitored, state.best.value);
+  if (improved) state.best = { value: monitored, epoch: epoch + 1 };
+  let stop = false;
+  if (earlyStopping) {
+    const { monitor, patience } = earlyStopping.config;
+    const m = monitorValue(record, monitor);
+    if (m !== null && earlyStopping.stopper.update(m)) {
+      stop = true;
+      notes.push(`EarlyStopping: ${monitor} has not improved for ${patience} epochs; stopping`);
+    }
+    state.earlyStopping = earlyStopping.stopper.getState();
+  }
+  return { improved, stop, notes };
+}
+
+/** Final test evaluation from the best checkpoint, the manifest's closing fields, and clean-up. */
+async function finishRun(run: OpenRun, stoppedEarly: boolean): Promise<TrainResult> {
+  const { config, dataset, splits, model, state, manifest, paths } = run;
   // Test metrics come from the best checkpoint (by the monitored validation metric).
   let test: MetricsReport | null = null;
   let testSkipped: number[] = [];
   if (splits.test.length > 0) {
-    if (fs.existsSync(bestDir)) loadCheckpointWeights(bestDir, model);
+    const hasBest = fs.existsSync(paths.best);
+    if (hasBest) loadCheckpointWeights(paths.best, model);
     let thresholds: number[] | undefined;
     if (dataset.task === 'multilabel' && config.eval.threshold === 'tune') {
-      const val = await predictBatches(model, valBatches, lossName);
+      const val = await predictBatches(model, run.valBatches, run.lossName);
       const tuned = tuneThresholds(val.indices.map((i) => dataset.samples[i].labels!), val.probs, dataset.classes);
       thresholds = tuned.thresholds;
-      say(`eval.threshold tune: per-label thresholds from validation F1: ${dataset.classes.map((c, j) => `${c} ${thresholds![j].toFixed(3)}`).join(', ')}`);
-      tuned.notes.forEach(say);
+      run.say(`eval.threshold tune: per-label thresholds from validation F1: ${dataset.classes.map((c, j) => `${c} ${thresholds![j].toFixed(3)}`).join(', ')}`);
+      tuned.notes.forEach(run.say);
     }
-    const testBatches = new ImageBatches(dataset, splits.test, { ...batchOptions, batchSize: config.train.batchSize });
-    const preds = await predictBatches(model, testBatches, lossName);
+    const testBatches = new ImageBatches(dataset, splits.test, { ...run.batchOptions, batchSize: config.train.batchSize });
+    const preds = await predictBatches(model, testBatches, run.lossName);
     testSkipped = [...testBatches.skipped];
-    test = await writeEvaluation(outDir, `${config.name}: test split`, dataset, preds, config, {
-      checkpoint: fs.existsSync(bestDir) ? checkpointMetadata(bestDir) : metadata,
+    test = await writeEvaluation(run.outDir, `${config.name}: test split`, dataset, preds, config, {
+      checkpoint: hasBest ? checkpointMetadata(paths.best) : run.metadata,
       split: 'test',
-      metricsJsonl: metricsFile,
+      metricsJsonl: paths.epochRecords,
       thresholds,
     });
   }
-  const skipped = [...new Set([...trainBatches.skipped, ...valBatches.skipped, ...testSkipped])].map((i) => dataset.samples[i].id);
+  const skipped = [...new Set([...run.trainBatches.skipped, ...run.valBatches.skipped, ...testSkipped])].map((i) => dataset.samples[i].id);
   if (skipped.length) {
     manifest.skippedImages = skipped;
-    say(`data.skipBadImages: ${skipped.length} unreadable image(s) left out (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''}); listed in manifest.json`);
+    run.say(`data.skipBadImages: ${skipped.length} unreadable image(s) left out (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''}); listed in manifest.json`);
   }
   manifest.finished = new Date().toISOString();
-  writeManifest(outDir, manifest);
-  optimizer.dispose();
+  writeManifest(run.outDir, manifest);
+  run.optimizer.dispose();
   model.dispose();
-  callbacks.forEach((c) => c.onTrainEnd?.({ epochsRun: state.epoch, bestEpoch: state.best.epoch, stoppedEarly }));
-  return { outDir, epochsRun: state.epoch, bestEpoch: state.best.epoch, bestValue: state.best.value, stoppedEarly, test, backend };
+  run.callbacks.forEach((c) => c.onTrainEnd?.({ epochsRun: state.epoch, bestEpoch: state.best.epoch, stoppedEarly }));
+  return { outDir: run.outDir, epochsRun: state.epoch, bestEpoch: state.best.epoch, bestValue: state.best.value, stoppedEarly, test, backend: run.backend };
 }
 
-interface StepContext {
-  model: ClassifierModel;
-  optimizer: AdamOptimizer;
-  entries: ParamGroupEntry[];
-  lossFn: (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar;
-  seed: number;
-  numClasses: number;
-  callbacks: TrainerCallback[];
-}
-
-/** One pass over the training batches: forward, gradients of the trained variables, optimizer step. */
-async function trainEpoch(ctx: StepContext, batches: ImageBatches, epoch: number, phase: Phase, onStep: () => void): Promise<{ lossSum: number; seen: number }> {
-  const { model, optimizer, entries, lossFn } = ctx;
+/** One pass over the training batches, one shared TrainStep per batch. */
+async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: Phase): Promise<{ lossSum: number; seen: number }> {
+  const { model, config } = run;
   const imageSize = model.imageSize;
+  const numClasses = run.dataset.classes.length;
   const started = Date.now();
   let lossSum = 0;
   let seen = 0;
   let batchIndex = 0;
-  const varList = entries.map((e) => e.variable);
-  const nameOf = new Map(entries.map((e) => [e.variable.name, e.name]));
   // Linear probing keeps the backbone in inference mode (batch-norm statistics frozen).
   model.setTraining(phase === 'finetune');
-  for await (const batch of batches.epoch(epoch)) {
+  for await (const batch of run.trainBatches.epoch(epoch)) {
     const n = batch.size;
     const x = tf.tensor4d(batch.x, [n, imageSize, imageSize, 3]);
-    const y = tf.tensor2d(batch.y, [n, ctx.numClasses]);
-    // Dropout and drop-path masks are keyed by (seed, epoch, batch): a resumed run draws the same ones.
-    const { value, grads } = withStochasticContext(ctx.seed, `${epoch}:${batchIndex}`, () =>
-      tf.variableGrads(() => lossFn(model.forward(x), y), varList),
-    );
-    optimizer.apply(entries, new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g])));
-    const loss = (await value.data())[0];
-    tf.dispose([x, y, value, ...Object.values(grads)]);
+    const y = tf.tensor2d(batch.y, [n, numClasses]);
+    let loss: number;
+    try {
+      // Dropout and drop-path masks are keyed by (seed, epoch, batch): a resumed run draws the same ones.
+      loss = await step.run({ x, y }, { seed: config.seed, key: `${epoch}:${batchIndex}` });
+    } finally {
+      tf.dispose([x, y]);
+    }
     if (!Number.isFinite(loss)) {
       throw new UserError(`training diverged: loss is ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}; lower train.optimizer.lr`);
     }
     lossSum += loss * n;
     seen += n;
     batchIndex += 1;
-    onStep();
+    run.state.step += 1;
     const elapsed = (Date.now() - started) / 1000;
-    ctx.callbacks.forEach((c) => c.onBatchEnd?.(epoch, batchIndex, { loss: lossSum / seen, imagesPerSecond: seen / Math.max(elapsed, 1e-9) }));
+    run.callbacks.forEach((c) => c.onBatchEnd?.(epoch, batchIndex, { loss: lossSum / seen, imagesPerSecond: seen / Math.max(elapsed, 1e-9) }));
   }
   return { lossSum, seen };
 }

@@ -3,12 +3,15 @@ import { initBackend } from '../../src/backend/select';
 import { optimizationsEnabled, setOptimizationsEnabled } from '../../src/backend/optimizations';
 import { createModel } from '../../src/models';
 import { AdamOptimizer } from '../../src/train/optimizer';
-import { makeTrainStep, syntheticBatch } from '../../src/bench/bench';
+import { syntheticBatch } from '../../src/bench/bench';
+import { lossFunction } from '../../src/train/losses';
+import { paramGroups } from '../../src/train/param-groups';
+import { TrainStep } from '../../src/train/step';
 
 /**
  * Training must not change beyond float rounding with fundus-train's wasm speed-ups (native kernels,
  * fused batch norm, layer norm, GELU, squeeze-and-excitation and Adam, replaced shipped kernels, threads):
- * a short run of a tiny EfficientNet and a tiny ViT, same seed, gives the same loss curve with the
+ * a short run of the trainer's step on a tiny EfficientNet and a tiny ViT, same seed, gives the same loss curve with the
  * speed-ups on and off.
  */
 
@@ -27,9 +30,11 @@ async function lossCurve(name: string, args: Record<string, unknown>, optimizati
   const optimizer = new AdamOptimizer({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05, decoupled: true });
   const { x, y } = syntheticBatch(5, 8, 32, 3);
   try {
-    const step = makeTrainStep(model, optimizer, x, y, 5);
+    // The step training runs (train/step.ts), with dropout masks keyed as the trainer keys them.
+    const step = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }) });
+    model.setTraining(true);
     const losses: number[] = [];
-    for (let i = 0; i < STEPS; i++) losses.push(await step());
+    for (let i = 0; i < STEPS; i++) losses.push(await step.run({ x, y }, { seed: 5, key: `0:${i}` }));
     return losses;
   } finally {
     tf.dispose([x, y]);

@@ -16,3 +16,19 @@ describe('EarlyStopping', () => {
     expect([1.2, 1.3].map((v) => b.update(v))).toEqual([false, true]);
   });
 });
+
+describe('EarlyStopping.reset', () => {
+  test('forgets the best value and the wait: it then behaves exactly as a new one', () => {
+    const options = { mode: 'max' as const, patience: 2, minDelta: 0 };
+    const used = new EarlyStopping(options);
+    [0.9, 0.5].forEach((v) => used.update(v));
+    expect(used.getState()).toEqual({ best: 0.9, wait: 1 });
+    used.reset();
+    expect(used.getState()).toEqual(new EarlyStopping(options).getState());
+    // Without the reset 0.6 and 0.7 would not beat 0.9 and the second would stop training.
+    const fresh = new EarlyStopping(options);
+    const values = [0.6, 0.7, 0.65, 0.64];
+    expect(values.map((v) => used.update(v))).toEqual(values.map((v) => fresh.update(v)));
+    expect(used.getState()).toEqual({ best: 0.7, wait: 2 });
+  });
+});

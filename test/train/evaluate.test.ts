@@ -43,10 +43,18 @@ async function expectRealPlot(file: string): Promise<void> {
   expect(colours.size).toBeGreaterThan(20);
 }
 
-describe('evaluation outputs', () => {
-  test('a finished run has a report folder with text, LaTeX and real PNG plots', async () => {
+/** The binary run two tests read, trained by whichever runs first (each test also passes alone). */
+let binaryRun: Promise<string> | null = null;
+const trainedBinaryRun = () =>
+  (binaryRun ??= (async () => {
     const out = path.join(tmp, 'binary');
     await train({ config: config({ task: 'glaucoma' }), outDir: out });
+    return out;
+  })());
+
+describe('evaluation outputs', () => {
+  test('a finished run has a report folder with text, LaTeX and real PNG plots', async () => {
+    const out = await trainedBinaryRun();
     const report = path.join(out, 'report');
     expect(fs.readFileSync(path.join(report, 'report.txt'), 'utf8')).toMatch(/precision\s+recall\s+f1-score\s+support/);
     expect(fs.readFileSync(path.join(report, 'table.tex'), 'utf8')).toMatch(/\\begin\{table\}[\s\S]*\\toprule[\s\S]*Macro AUC/);
@@ -65,7 +73,7 @@ describe('evaluation outputs', () => {
   });
 
   test('external validation: another dataset, classes matched by name, outputs named after it', async () => {
-    const out = path.join(tmp, 'binary');
+    const out = await trainedBinaryRun();
     // Another "hospital": images from another seed, as one folder per class (sorted: glaucoma, normal).
     const root = path.join(tmp, 'external');
     for (let i = 0; i < 12; i++) {

@@ -53,3 +53,26 @@ describe('ReduceLROnPlateau', () => {
     expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow(/factor must be < 1/);
   });
 });
+
+describe('ReduceLROnPlateau.reset', () => {
+  test('forgets best, bad epochs, cooldown and epoch count: it then steps exactly as a new one', () => {
+    const options = { mode: 'min' as const, patience: 1, factor: 0.5, cooldown: 2 };
+    const used = new ReduceLROnPlateau(options);
+    let lr = 1;
+    for (const m of [1, 2, 3]) lr = used.step(m, lr);
+    // The third epoch reduced the rate and started a cooldown.
+    expect(lr).toBe(0.5);
+    expect(used.getState()).toEqual({ best: 1, numBadEpochs: 0, cooldownCounter: 2, lastEpoch: 3 });
+    used.reset();
+    expect(used.getState()).toEqual(new ReduceLROnPlateau(options).getState());
+    const fresh = new ReduceLROnPlateau(options);
+    const metrics = [5, 6, 7, 8, 9];
+    let a = 0.1;
+    let b = 0.1;
+    const lrsA = metrics.map((m) => (a = used.step(m, a)));
+    const lrsB = metrics.map((m) => (b = fresh.step(m, b)));
+    expect(lrsA).toEqual(lrsB);
+    // Fresh: 5 is the best, 6 and 7 are bad, so the rate halves at 7 (a leftover cooldown would have delayed it).
+    expect(lrsA[2]).toBe(0.05);
+  });
+});

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ExperimentConfig, experimentConfigSchema } from '../../src/config/schema';
-import { train } from '../../src/train/trainer';
+import { train, TrainResult } from '../../src/train/trainer';
 import { EpochRecord, TrainerCallback } from '../../src/train/callbacks';
 import { readSafetensors } from '../../src/models/weights/safetensors';
 import { UserError } from '../../src/util/errors';
@@ -50,14 +50,19 @@ const weights = (dir: string) => {
 
 describe('train()', () => {
   const runA = path.join(tmp, 'a');
-  let recordsA: EpochRecord[] = [];
+  // The reference run, trained by whichever test needs it first, so that every test also passes alone.
+  let reference: Promise<{ result: TrainResult; records: EpochRecord[] }> | null = null;
+  const referenceRun = () =>
+    (reference ??= (async () => {
+      const records: EpochRecord[] = [];
+      const result = await train({ config: tinyConfig(), outDir: runA, callbacks: [{ onEpochEnd: (r) => records.push(r) }] });
+      return { result, records };
+    })());
 
   test('writes the run directory the contract describes', async () => {
-    const config = tinyConfig();
-    const seen: EpochRecord[] = [];
-    const result = await train({ config, outDir: runA, callbacks: [{ onEpochEnd: (r) => seen.push(r) }] });
-    recordsA = seen;
+    const { result, records } = await referenceRun();
     expect(result.backend.name).toBe('wasm');
+    expect(records.map((r) => r.epoch)).toEqual([1, 2, 3]);
     for (const f of ['config.json', 'manifest.json', 'splits.csv', 'metrics.jsonl', 'metrics.json', 'predictions.csv', 'report/report.txt', 'report/table.tex']) {
       expect(fs.existsSync(path.join(runA, f))).toBe(true);
     }
@@ -85,6 +90,7 @@ describe('train()', () => {
   });
 
   test('the same config and seed give identical metrics.jsonl and checkpoint weights', async () => {
+    await referenceRun();
     const runB = path.join(tmp, 'b');
     await train({ config: tinyConfig(), outDir: runB });
     expect(reproducible(path.join(runB, 'metrics.jsonl'))).toEqual(reproducible(path.join(runA, 'metrics.jsonl')));
@@ -93,6 +99,7 @@ describe('train()', () => {
   });
 
   test('a run stopped after epoch 1 and resumed equals the uninterrupted run', async () => {
+    await referenceRun();
     const runC = path.join(tmp, 'c');
     await train({ config: tinyConfig({ train: { ...tinyConfig().train, epochs: 1 } }), outDir: runC });
     await train({ config: tinyConfig(), outDir: runC, resume: true });
@@ -104,9 +111,10 @@ describe('train()', () => {
   });
 
   test('another seed gives another run', async () => {
+    const { records } = await referenceRun();
     const runD = path.join(tmp, 'd');
     await train({ config: tinyConfig({ seed: 8, train: { ...tinyConfig().train, epochs: 1 } }), outDir: runD });
-    expect(reproducible(path.join(runD, 'metrics.jsonl'))[0].train_loss).not.toBe(recordsA[0].train_loss);
+    expect(reproducible(path.join(runD, 'metrics.jsonl'))[0].train_loss).not.toBe(records[0].train_loss);
   });
 
   test('tensor count stays flat across steps and epochs', async () => {
@@ -124,6 +132,7 @@ describe('train()', () => {
   });
 
   test('refuses to overwrite a run, and to resume a different experiment', async () => {
+    await referenceRun();
     await expect(train({ config: tinyConfig(), outDir: runA })).rejects.toThrow(/already holds a run; add --resume/);
     await expect(train({ config: tinyConfig({ seed: 99 }), outDir: runA, resume: true })).rejects.toThrow(UserError);
     await expect(train({ config: tinyConfig(), outDir: path.join(tmp, 'none'), resume: true })).rejects.toThrow(/nothing to resume/);
