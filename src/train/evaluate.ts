@@ -1,9 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExperimentConfig } from '../config/schema';
-import { readConfigFile } from '../config/load';
+import { readDataConfig } from '../config/data-section';
 import { Dataset, Split } from '../data/types';
-import { DataConfig, dataConfigSchema, resolveDataPaths } from '../data/config';
 import { loadDataset } from '../data/sources';
 import { splitDataset } from '../data/split';
 import { ImageBatches } from '../data/pipeline';
@@ -12,7 +11,7 @@ import { UserError } from '../util/errors';
 import { loadRunModel, readRunConfig } from './run-model';
 import { predictBatches } from './inference';
 import { resolveLoss } from './trainer';
-import { computeMetrics, MetricsInput, MetricsReport } from '../eval/computeMetrics';
+import { computeMetrics, MetricsInput, MetricsReport } from '../eval/compute-metrics';
 import { writePredictionsCsv } from '../eval/predictions';
 import { formatTextReport } from '../eval/report/text';
 import { latexMetricsTable } from '../eval/report/latex';
@@ -131,7 +130,7 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
   let name: string;
   if (options.dataConfig) {
     // The model must see images prepared as in training, whatever the other config says.
-    const external = { ...readExternalDataConfig(options.dataConfig), preprocess: config.data.preprocess, minImageSize: config.data.minImageSize };
+    const external = { ...readDataConfig(options.dataConfig).data, preprocess: config.data.preprocess, minImageSize: config.data.minImageSize };
     dataset = await loadDataset(external, { seed: config.seed });
     dataset = alignClasses(dataset, classes, options.dataConfig);
     indices = dataset.samples.map((_, i) => i);
@@ -168,19 +167,6 @@ function tunedThresholds(runDir: string): number[] | undefined {
   const file = path.join(runDir, 'metrics.json');
   if (!fs.existsSync(file)) return undefined;
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds;
-}
-
-/** The `data` section of another config file (a whole experiment config or just {data: ...}). */
-function readExternalDataConfig(file: string): DataConfig {
-  const abs = path.resolve(file);
-  const raw = readConfigFile(abs) as Record<string, unknown>;
-  const section = raw && typeof raw === 'object' && 'data' in raw ? raw.data : raw;
-  const parsed = dataConfigSchema.safeParse(section);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${file}: data.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return resolveDataPaths(parsed.data, path.dirname(abs));
 }
 
 /** Reorders an external dataset's classes to the model's; different class names are an error. */

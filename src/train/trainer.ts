@@ -12,7 +12,7 @@ import { ImageCache } from '../data/image-cache';
 import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
 import { withStochasticContext } from '../models/layers/stochastic';
-import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
+import { computeMetrics, MetricsReport } from '../eval/compute-metrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { UserError } from '../util/errors';
 import { recoverReplacedDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
