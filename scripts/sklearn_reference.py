@@ -7,7 +7,7 @@ test/eval/sklearn-reference.json. The tests read that file; they never run Pytho
 
 Metrics scikit-learn does not have (ECE, sensitivity at a fixed specificity, macro means over
 the classes whose AUC is defined, multiclass Brier in sklearn 1.2) are computed here with
-numpy by the definitions in docs/REFERENCE.md, independently of the TypeScript code.
+numpy from the definitions each report states in its `conventions`, independently of the TypeScript code.
 
 Run with Debian's scikit-learn (apt-get install -y python3-sklearn python3-numpy):
     /usr/bin/python3 scripts/sklearn_reference.py

@@ -1,11 +1,12 @@
 /**
  * fundus-train as a library: the same pieces the command line uses.
  *
- *   import { loadConfig, train, evaluate, createModel, loadWeights, macroAuc } from 'fundus-train';
+ *   import { loadConfig, train, evaluate, createModel, loadWeights, computeMetrics } from 'fundus-train';
  */
 export { loadConfig, validateConfig } from './config/load';
 export { resolveConfig, configHash } from './config/resolve';
 export * from './config/schema';
+export { checkMonitorsForTask, resolveMode } from './config/monitors';
 
 export { initBackend, BACKEND_NAMES } from './backend/select';
 export type { BackendName, BackendInfo } from './backend/select';

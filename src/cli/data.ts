@@ -1,10 +1,7 @@
-import * as path from 'path';
 import type { Argv } from 'yargs';
-import { applyOverrides, readConfigFile, validateConfig } from '../config/load';
-import { resolveConfig } from '../config/resolve';
+import { readDataConfig } from '../config/data-section';
 import { auditDataset, AuditImage, AuditReport } from '../data/audit';
-import { benchmarkPipeline } from '../data/bench';
-import { DataConfig, resolveDataPaths } from '../data/config';
+import { benchmarkPipeline } from '../data/pipeline-throughput';
 import { SPLITS } from '../data/types';
 import { UserError } from '../util/errors';
 import { EXIT_OK, EXIT_USER } from './output';
@@ -28,20 +25,6 @@ export function dataBuilder(y: Argv): Argv<DataArgs> {
     .option('bench', { type: 'boolean', default: false, describe: 'measure the images/s the pipeline delivers with and without the disk cache instead' })
     .option('bench-sizes', { type: 'string', default: '224,380', describe: 'with --bench: model input sizes' })
     .option('bench-images', { type: 'number', describe: 'with --bench: images per measurement (default all)' }) as unknown as Argv<DataArgs>;
-}
-
-/** The data section and seed of a config file: a whole experiment config (resolved as training does) or just {data: ...}. */
-export function readDataConfig(file: string, overrides: string[]): { data: DataConfig; seed: number } {
-  const abs = path.resolve(file);
-  const raw = applyOverrides(readConfigFile(abs), overrides);
-  if ('model' in raw) {
-    const { config } = resolveConfig(abs, overrides);
-    return { data: config.data, seed: config.seed };
-  }
-  // Validated as part of an experiment (a placeholder model, never built) for the same one-line messages as training's.
-  const shown = path.relative(process.cwd(), abs) || abs;
-  const config = validateConfig({ seed: raw.seed, data: raw.data ?? raw, model: { name: 'none' } }, shown);
-  return { data: resolveDataPaths(config.data, path.dirname(abs)), seed: config.seed };
 }
 
 function list(images: AuditImage[]): string {

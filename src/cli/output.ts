@@ -1,6 +1,6 @@
 import { isUserError } from '../util/errors';
 
-/** Exit codes of the command line (DESIGN.md). */
+/** Exit codes of the command line (README, "Commands"). */
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_USER = 2;

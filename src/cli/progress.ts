@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { formatEpochReport } from '../eval/report/text';
-import type { MetricsReport } from '../eval/computeMetrics';
+import type { MetricsReport } from '../eval/compute-metrics';
 import type { EpochRecord, TrainBeginInfo, TrainerCallback } from '../train/callbacks';
 
 type Write = (line: string) => void;

@@ -100,7 +100,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     case 'invalid_value': {
       const values = (issue as { values?: unknown[] }).values;
       const value = getAt(raw, issue.path.map(String));
-      return values ? `${prefix(where)}${JSON.stringify(value)} is not one of ${values.map((v) => JSON.stringify(v)).join(', ')}` : `${prefix(where)}${issue.message}`;
+      if (!values) return `${prefix(where)}${issue.message}`;
+      const hint = typeof value === 'string' ? closest(value, values.filter((v): v is string => typeof v === 'string')) : null;
+      return `${prefix(where)}${JSON.stringify(value)} is not one of ${values.map((v) => JSON.stringify(v)).join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`;
     }
     default:
       return `${prefix(where)}${issue.message}`;

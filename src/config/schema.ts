@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dataConfigSchema } from '../data/config';
 import { BACKEND_NAMES } from '../backend/select';
+import type { Direction } from '../eval/metric-registry';
+import { compositeMonitorSchema, modeField, monitorField, resolveMode } from './monitors';
 
 /**
  * The experiment config: one file describes a whole run. Every default is written here,
@@ -33,25 +35,11 @@ export const optimizerConfigSchema = z.strictObject({
   eps: z.number().positive().default(1e-8),
 });
 
-/** Metric names that a scheduler, early stopping or checkpointing can monitor. */
-export const MONITORS = [
-  'val_macro_auc',
-  'val_loss',
-  'val_accuracy',
-  'val_balanced_accuracy',
-  'val_kappa_quadratic',
-  'val_macro_f1',
-  'val_weighted_f1',
-  'val_micro_auc',
-  'val_referable_auc',
-  'val_sensitivity_at_specificity',
-  'train_loss',
-] as const;
-
 export const plateauConfigSchema = z.strictObject({
   name: z.literal('plateau'),
-  monitor: z.enum(MONITORS).default('val_macro_auc'),
-  mode: z.enum(['min', 'max']).default('max'),
+  monitor: monitorField.default('val_macro_auc'),
+  /** auto: min for losses and calibration errors, max for the rest (the metric registry's direction). */
+  mode: modeField,
   factor: z.number().gt(0).lt(1).default(0.1),
   patience: z.int().min(0).default(10),
   threshold: z.number().min(0).default(1e-4),
@@ -64,15 +52,15 @@ export const plateauConfigSchema = z.strictObject({
 export const schedulerConfigSchema = z.discriminatedUnion('name', [plateauConfigSchema, z.strictObject({ name: z.literal('none') })]);
 
 export const earlyStoppingConfigSchema = z.strictObject({
-  monitor: z.enum(MONITORS).default('val_macro_auc'),
-  mode: z.enum(['min', 'max']).default('max'),
+  monitor: monitorField.default('val_macro_auc'),
+  mode: modeField,
   /** Epochs without improvement before stopping. */
   patience: z.int().min(1),
   /** Smallest change that counts as an improvement. */
   minDelta: z.number().min(0).default(0),
 });
 
-export const trainConfigSchema = z.strictObject({
+const trainConfigObject = z.strictObject({
   epochs: z.int().min(1).default(10),
   batchSize: z.int().min(1).default(16),
   /** finetune: every weight trains; linear-probe: only the classifier (backbone and its BN statistics frozen); lp-ft: linear probe for lpEpochs, then fine-tune. */
@@ -89,9 +77,31 @@ export const trainConfigSchema = z.strictObject({
   scheduler: schedulerConfigSchema.prefault({ name: 'plateau' }),
   earlyStopping: earlyStoppingConfigSchema.nullable().default(null),
   /** The metric that picks checkpoints/best. */
-  checkpointMonitor: z.enum(MONITORS).default('val_macro_auc'),
-  checkpointMode: z.enum(['min', 'max']).default('max'),
+  checkpointMonitor: monitorField.default('val_macro_auc'),
+  checkpointMode: modeField,
+  /** The weighted mean a monitor "composite" stands for. */
+  compositeMonitor: compositeMonitorSchema.prefault({}),
 });
+
+type RawTrainConfig = z.output<typeof trainConfigObject>;
+export type PlateauConfig = Omit<z.output<typeof plateauConfigSchema>, 'mode'> & { mode: Direction };
+export type EarlyStoppingConfig = Omit<z.output<typeof earlyStoppingConfigSchema>, 'mode'> & { mode: Direction };
+export type SchedulerConfig = PlateauConfig | Exclude<RawTrainConfig['scheduler'], { name: 'plateau' }>;
+/** The train section as validated: every mode concrete (auto resolved), so the trainer only sees min or max. */
+export type TrainConfig = Omit<RawTrainConfig, 'checkpointMode' | 'scheduler' | 'earlyStopping'> & {
+  checkpointMode: Direction;
+  scheduler: SchedulerConfig;
+  earlyStopping: EarlyStoppingConfig | null;
+};
+
+export const trainConfigSchema = trainConfigObject.transform(
+  (t): TrainConfig => ({
+    ...t,
+    scheduler: t.scheduler.name === 'plateau' ? { ...t.scheduler, mode: resolveMode(t.scheduler.mode, t.scheduler.monitor) } : t.scheduler,
+    earlyStopping: t.earlyStopping && { ...t.earlyStopping, mode: resolveMode(t.earlyStopping.mode, t.earlyStopping.monitor) },
+    checkpointMode: resolveMode(t.checkpointMode, t.checkpointMonitor),
+  }),
+);
 
 export const evalConfigSchema = z.strictObject({
   /** Bootstrap resamples for confidence intervals of the final test metrics (0 = none). */
@@ -107,7 +117,7 @@ export const evalConfigSchema = z.strictObject({
 export const predictConfigSchema = z.strictObject({
   referral: z
     .strictObject({
-      /** Refer when no class's probability differs between the eyes by this much or more (the seed's rule); 0 = off. */
+      /** Refer when no class's probability differs between the eyes by this much or more (the reference screening project's rule); 0 = off. */
       minEyeDifference: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
@@ -129,8 +139,5 @@ export const experimentConfigSchema = z.strictObject({
 
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
-export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
-export type PlateauConfig = z.infer<typeof plateauConfigSchema>;
-export type EarlyStoppingConfig = z.infer<typeof earlyStoppingConfigSchema>;
-export type Monitor = (typeof MONITORS)[number];
+export type Monitor = z.output<typeof monitorField>;

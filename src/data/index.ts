@@ -16,7 +16,8 @@ export {
   REFUGE_CLASSES,
   DR_GRADE_NAMES,
 } from './sources';
-export type { LoadDatasetOptions } from './sources';
+export type { LoadDatasetOptions, DataSource } from './sources';
+export { DATA_SOURCES, getDataSource } from './sources';
 export { decodeImage, decodeImageAtSize, decodeImageInside, imageDimensions, resizeRgb, encodePng, DEFAULT_RESIZE_FIT } from './image';
 export type { ResizeFit } from './image';
 export { findFieldOfView, squareAround, preprocessRgb, hasPreprocessing, applyClahe, claheChannel, benGraham, PREPROCESS_VERSION } from './preprocess';
@@ -34,8 +35,8 @@ export type { Batch, ImageBatchesOptions } from './pipeline';
 export { ImageCache, DEFAULT_CACHE_BYTES } from './image-cache';
 export { auditDataset } from './audit';
 export type { AuditOptions, AuditReport, AuditImage, SplitCounts } from './audit';
-export { benchmarkPipeline } from './bench';
-export type { PipelineBenchOptions, PipelineBenchResult } from './bench';
+export { benchmarkPipeline } from './pipeline-throughput';
+export type { PipelineBenchOptions, PipelineBenchResult } from './pipeline-throughput';
 export { drawScene, sceneLabels, SYNTHETIC_CLASSES } from './synthetic/scene';
 export type { FundusScene, Lesion } from './synthetic/scene';
 export { renderFundus } from './synthetic/render-fundus';

@@ -3,10 +3,10 @@ import { parse } from 'csv-parse/sync';
 import type { Task } from '../data/types';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';
-import type { MetricsInput } from './computeMetrics';
+import type { MetricsInput } from './compute-metrics';
 
 /**
- * The predictions CSV (DESIGN.md contract), written by `eval` and read by `score`:
+ * The predictions CSV (the format the README's "The run directory" documents), written by `eval` and read by `score`:
  *   binary / multiclass: image,label,p_<class>...      (label = class name)
  *   multi-label:         image,y_<label>...,p_<label>... (y = 0/1 truth)
  * Class names and order come from the p_ columns of the header. An optional `group`

@@ -1,5 +1,5 @@
 import { userAssert } from '../util/errors';
-import { computeMetrics, MetricsReport } from './computeMetrics';
+import { computeMetrics, MetricsReport } from './compute-metrics';
 import { predictionsToMetricsInput, readPredictionsCsv } from './predictions';
 import { formatTextReport } from './report/text';
 

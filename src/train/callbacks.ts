@@ -1,4 +1,4 @@
-import type { MetricsReport } from '../eval/computeMetrics';
+import type { MetricsReport } from '../eval/compute-metrics';
 
 /** One line of metrics.jsonl. */
 export interface EpochRecord {

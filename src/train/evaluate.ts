@@ -1,9 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExperimentConfig } from '../config/schema';
-import { readConfigFile } from '../config/load';
+import { readDataConfig } from '../config/data-section';
 import { Dataset, Split } from '../data/types';
-import { DataConfig, dataConfigSchema, resolveDataPaths } from '../data/config';
 import { loadDataset } from '../data/sources';
 import { splitDataset } from '../data/split';
 import { ImageBatches } from '../data/pipeline';
@@ -13,7 +12,7 @@ import { loadRunModel } from './run-model';
 import { readRunConfig, readTunedThresholds, reportFile, runPaths, writeMetricsJson } from './run-dir';
 import { predictBatches } from './inference';
 import { resolveLoss } from './losses';
-import { computeMetrics, MetricsInput, MetricsReport } from '../eval/computeMetrics';
+import { computeMetrics, MetricsInput, MetricsReport } from '../eval/compute-metrics';
 import { writePredictionsCsv } from '../eval/predictions';
 import { formatTextReport } from '../eval/report/text';
 import { latexMetricsTable } from '../eval/report/latex';
@@ -132,7 +131,7 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
   let name: string;
   if (options.dataConfig) {
     // The model must see images prepared as in training, whatever the other config says.
-    const external = { ...readExternalDataConfig(options.dataConfig), preprocess: config.data.preprocess, minImageSize: config.data.minImageSize };
+    const external = { ...readDataConfig(options.dataConfig).data, preprocess: config.data.preprocess, minImageSize: config.data.minImageSize };
     dataset = await loadDataset(external, { seed: config.seed });
     dataset = alignClasses(dataset, classes, options.dataConfig);
     indices = dataset.samples.map((_, i) => i);
@@ -162,19 +161,6 @@ export async function evaluate(options: EvaluateRunOptions): Promise<EvaluateRun
     thresholds: dataset.task === 'multilabel' && config.eval.threshold === 'tune' ? readTunedThresholds(runDir) : undefined,
   });
   return { outDir, report, images: indices.length, checkpoint: ckptDir };
-}
-
-/** The `data` section of another config file (a whole experiment config or just {data: ...}). */
-function readExternalDataConfig(file: string): DataConfig {
-  const abs = path.resolve(file);
-  const raw = readConfigFile(abs) as Record<string, unknown>;
-  const section = raw && typeof raw === 'object' && 'data' in raw ? raw.data : raw;
-  const parsed = dataConfigSchema.safeParse(section);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${file}: data.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return resolveDataPaths(parsed.data, path.dirname(abs));
 }
 
 /** Reorders an external dataset's classes to the model's; different class names are an error. */

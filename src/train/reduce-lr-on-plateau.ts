@@ -29,7 +29,7 @@ export const PLATEAU_DEFAULTS: ReduceLROnPlateauOptions = {
 
 /**
  * Lowers the learning rate when a monitored metric stops improving, with exactly the semantics of
- * torch.optim.lr_scheduler.ReduceLROnPlateau: a reduction happens when the count
+ * torch.optim.lr_scheduler.ReduceLROnPlateau (PyTorch 1.13, torch/optim/lr_scheduler.py): a reduction happens when the count
  * of bad epochs exceeds `patience`, and only if it changes the rate by more than `eps`.
  */
 export class ReduceLROnPlateau {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { validateConfig } from '../config/load';
 import { ExperimentConfig } from '../config/schema';
-import type { MetricsReport } from '../eval/computeMetrics';
+import type { MetricsReport } from '../eval/compute-metrics';
 import { readEpochRecords as readEpochRecordFile } from '../eval/plots/epoch-records';
 import { UserError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';

@@ -10,8 +10,10 @@ import { ImageBatches, ImageBatchesOptions } from '../data/pipeline';
 import { ImageCache } from '../data/image-cache';
 import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
-import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
+import { computeMetrics, MetricsReport } from '../eval/compute-metrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
+import { monitorValue } from '../eval/monitors';
+import { checkMonitorsForTask } from '../config/monitors';
 import { UserError } from '../util/errors';
 import { recoverReplacedDir } from '../util/fs';
 import { AdamOptimizer } from './optimizer';
@@ -64,15 +66,6 @@ export function phaseOf(config: ExperimentConfig, epoch: number): Phase {
   if (strategy === 'linear-probe') return 'linear-probe';
   if (strategy === 'lp-ft' && epoch < lpEpochs) return 'linear-probe';
   return 'finetune';
-}
-
-/** The value of a monitored quantity in an epoch record (null when undefined this epoch). */
-export function monitorValue(record: EpochRecord, monitor: Monitor): number | null {
-  const v = record[monitor];
-  if (typeof v === 'number') return v;
-  // A binary report's headline AUC is "auc": it is the macro AUC of its two classes.
-  if (monitor === 'val_macro_auc' && typeof record.val_auc === 'number') return record.val_auc;
-  return null;
 }
 
 const isBetter = (mode: 'min' | 'max', a: number, b: number | null): boolean => b === null || (mode === 'max' ? a > b : a < b);
@@ -141,6 +134,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
   writeRunConfig(outDir, config);
 
   const dataset = await loadDataset(config.data, { seed: config.seed });
+  checkMonitorsForTask(config, dataset.task);
   dataset.warnings.forEach(say);
   const splits = splitDataset(dataset, config.data.split, config.seed);
   const splitsText = splitsCsv(dataset, splits);
@@ -325,7 +319,7 @@ function applyEpochPolicies(run: OpenRun, record: EpochRecord, epoch: number): {
   const notes: string[] = [];
   if (plateau) {
     const { monitor, patience } = plateau.config;
-    const m = monitorValue(record, monitor);
+    const m = monitorValue(record, monitor, config);
     if (m !== null) {
       const next = plateau.scheduler.step(m, state.lr);
       if (next !== state.lr) notes.push(`ReduceLROnPlateau: ${monitor} has not improved for ${patience + 1} epochs; lr ${state.lr} -> ${next}`);
@@ -333,13 +327,13 @@ function applyEpochPolicies(run: OpenRun, record: EpochRecord, epoch: number): {
     } else notes.push(`ReduceLROnPlateau: ${monitor} is undefined this epoch; not stepped`);
     state.scheduler = plateau.scheduler.getState();
   }
-  const monitored = monitorValue(record, config.train.checkpointMonitor);
+  const monitored = monitorValue(record, config.train.checkpointMonitor, config);
   const improved = monitored !== null && isBetter(config.train.checkpointMode, monitored, state.best.value);
   if (improved) state.best = { value: monitored, epoch: epoch + 1 };
   let stop = false;
   if (earlyStopping) {
     const { monitor, patience } = earlyStopping.config;
-    const m = monitorValue(record, monitor);
+    const m = monitorValue(record, monitor, config);
     if (m !== null && earlyStopping.stopper.update(m)) {
       stop = true;
       notes.push(`EarlyStopping: ${monitor} has not improved for ${patience} epochs; stopping`);

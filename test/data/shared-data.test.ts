@@ -6,7 +6,7 @@ import { findFieldOfView, preprocessRgb } from '../../src/data/preprocess';
 import { loadDataset } from '../../src/data/sources';
 import { splitDataset } from '../../src/data/split';
 import { Dataset, RgbImage, Split, SPLITS } from '../../src/data/types';
-import { readDataConfig } from '../../src/cli/data';
+import { readDataConfig } from '../../src/config/data-section';
 import { DATA_DIR, describeIfExists } from '../helpers/shared';
 
 const CONFIGS = path.resolve(__dirname, '../../configs/shared');

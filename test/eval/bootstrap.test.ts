@@ -1,5 +1,5 @@
 import { bootstrapCI } from '../../src/eval/bootstrap';
-import { bootstrapMetrics, MetricsInput } from '../../src/eval/computeMetrics';
+import { bootstrapMetrics, MetricsInput } from '../../src/eval/compute-metrics';
 import { defined, undefinedMetric } from '../../src/eval/metric';
 import { Rng } from '../../src/util/random';
 

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { scorePredictions } from '../../src/eval/score';
 import { writePredictionsCsv } from '../../src/eval/predictions';
-import { computeMetrics } from '../../src/eval/computeMetrics';
+import { computeMetrics } from '../../src/eval/compute-metrics';
 import { UserError } from '../../src/util/errors';
 
 let dir: string;

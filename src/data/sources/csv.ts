@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { CsvSourceConfig } from '../config';
+import { CsvSourceConfig, csvSourceSchema, resolveCsvPaths } from './csv-schema';
+import { defineSource } from './source';
 import { Dataset, Sample, Split, Task } from '../types';
 import { CsvTable, findColumn, readCsvTable } from './csv-table';
 import { fileImageLoaders } from './file-images';
@@ -191,3 +192,10 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
     missing: missing.map((m) => path.resolve(imagesDir, m.image)),
   };
 }
+
+export const csvSource = defineSource({
+  name: 'csv',
+  schema: csvSourceSchema,
+  resolvePaths: resolveCsvPaths,
+  load: (cfg) => loadCsvDataset(cfg),
+});

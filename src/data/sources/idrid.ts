@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { DEFAULT_IMAGE_EXTENSIONS, IdridSourceConfig } from '../config';
+import { DEFAULT_IMAGE_EXTENSIONS } from '../constants';
+import { IdridSourceConfig, idridSourceSchema, resolveIdridPaths } from './idrid-schema';
+import { defineSource } from './source';
 import { Dataset, Sample, Split } from '../types';
 import { CsvTable, findColumnIfAny, readCsvTable } from './csv-table';
 import { fileImageLoaders } from './file-images';
@@ -102,3 +104,10 @@ export async function loadIdridDataset(cfg: IdridSourceConfig): Promise<Dataset>
   assertNoEmptyClass(dataset, root);
   return { source: 'idrid', ...dataset, ...fileImageLoaders(), warnings, missing: missing.map((m) => `${m.name} (${m.origin})`) };
 }
+
+export const idridSource = defineSource({
+  name: 'idrid',
+  schema: idridSourceSchema,
+  resolvePaths: resolveIdridPaths,
+  load: (cfg) => loadIdridDataset(cfg),
+});

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { ImageFolderSourceConfig } from '../config';
+import { ImageFolderSourceConfig, imageFolderSourceSchema, resolveImageFolderPaths } from './image-folder-schema';
+import { defineSource } from './source';
 import { Dataset, Sample, Split } from '../types';
 import { fileImageLoaders } from './file-images';
 import { compileGroupPattern, groupFromName, listImages, looseName, relativeId, sortedEntries } from './files';
@@ -102,3 +103,10 @@ export async function loadImageFolderDataset(cfg: ImageFolderSourceConfig): Prom
     warnings,
   };
 }
+
+export const imageFolderSource = defineSource({
+  name: 'image-folder',
+  schema: imageFolderSourceSchema,
+  resolvePaths: resolveImageFolderPaths,
+  load: (cfg) => loadImageFolderDataset(cfg),
+});

@@ -1,37 +1,12 @@
-import { DataConfig, DataSourceName } from '../config';
+import type { DataConfig } from '../config';
 import { withPreparedImages } from '../prepared-images';
 import { Dataset } from '../types';
-import { loadAptosDataset } from './aptos';
-import { loadCsvDataset } from './csv';
-import { loadIdridDataset } from './idrid';
-import { loadImageFolderDataset } from './image-folder';
-import { loadKaggleDrDataset } from './kaggle-dr';
-import { loadOdirDataset } from './odir';
-import { loadRefugeDataset } from './refuge';
-import { loadSyntheticDataset } from './synthetic';
+import { getDataSource } from './registry';
+import { LoadDatasetOptions } from './source';
 
-export interface LoadDatasetOptions {
-  /** The experiment seed (the synthetic source renders from it). */
-  seed: number;
-  /** Folder a relative data.cache.dir is taken from; default: the working directory. */
-  cwd?: string;
-  /** Where a problem that appears while images load (the disk cache cannot be written) is reported; default: stderr. */
-  warn?: (line: string) => void;
-}
-
-type Loader<S extends DataSourceName> = (cfg: Extract<DataConfig, { source: S }>, opts: LoadDatasetOptions) => Promise<Dataset>;
-
-/** One loader per `data.source`; a new source is a file in this folder and a line here (and in config.ts). */
-const LOADERS: { [S in DataSourceName]: Loader<S> } = {
-  synthetic: loadSyntheticDataset,
-  'image-folder': (cfg) => loadImageFolderDataset(cfg),
-  csv: (cfg) => loadCsvDataset(cfg),
-  refuge: (cfg) => loadRefugeDataset(cfg),
-  'kaggle-dr': (cfg) => loadKaggleDrDataset(cfg),
-  aptos: (cfg) => loadAptosDataset(cfg),
-  idrid: (cfg) => loadIdridDataset(cfg),
-  odir: (cfg) => loadOdirDataset(cfg),
-};
+export type { LoadDatasetOptions } from './source';
+export type { DataSource } from './source';
+export { DATA_SOURCES, getDataSource } from './registry';
 
 /**
  * Loads the dataset a data config describes: labels, classes and how to get each image (images
@@ -40,8 +15,7 @@ const LOADERS: { [S in DataSourceName]: Loader<S> } = {
  * working directory.
  */
 export async function loadDataset(cfg: DataConfig, opts: LoadDatasetOptions): Promise<Dataset> {
-  const load = LOADERS[cfg.source] as Loader<DataSourceName>;
-  const dataset = await load(cfg as never, opts);
+  const dataset = await getDataSource(cfg.source).load(cfg, opts);
   return withPreparedImages(dataset, { preprocess: cfg.preprocess, minImageSize: cfg.minImageSize, cache: cfg.cache, cwd: opts.cwd, warn: opts.warn });
 }
 

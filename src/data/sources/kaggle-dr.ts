@@ -1,12 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { DEFAULT_IMAGE_EXTENSIONS, KaggleDrSourceConfig, LEFT_RIGHT_PATTERN } from '../config';
+import { DEFAULT_IMAGE_EXTENSIONS, LEFT_RIGHT_PATTERN } from '../constants';
 import { Dataset, Sample } from '../types';
-import { findColumn, readCsvTable } from './csv-table';
+import { readCsvTable } from './csv-table';
 import { fileImageLoaders } from './file-images';
-import { compileGroupPattern, groupFromName, indexByStem, listImages, relativeId, sortedEntries, stemKey } from './files';
-import { assertNoEmptyClass, canonicalValue, DR_GRADE_NAMES, droppedWarning, gradeMapping, MissingImage, missingImagesWarning, singleLabelTask } from './labels';
+import { compileGroupPattern, groupFromName, listImages, relativeId, sortedEntries } from './files';
+import { readGradedRows } from './graded-rows';
+import { KaggleDrSourceConfig, kaggleDrSourceSchema, resolveKaggleDrPaths } from './kaggle-dr-schema';
+import { assertNoEmptyClass, DR_GRADE_NAMES, gradeMapping, MissingImage, singleLabelTask } from './labels';
+import { defineSource } from './source';
 
 const EXTENSIONS = new Set(DEFAULT_IMAGE_EXTENSIONS);
 const GRADE_FOLDERS = ['0', '1', '2', '3', '4'];
@@ -45,40 +48,23 @@ export async function loadKaggleDrDataset(cfg: KaggleDrSourceConfig): Promise<Da
   let where: string;
 
   if (layout === 'csv') {
-    const table = readCsvTable(labels, 'data.labels');
-    const imageCol = findColumn(table, 'image', 'kaggle-dr labels');
-    const levelCol = findColumn(table, 'level', 'kaggle-dr labels');
-    const imagesDir = path.resolve(root, cfg.imagesDir);
-    if (!fs.existsSync(imagesDir)) throw new UserError(`data.imagesDir: folder not found: ${imagesDir}; the images of ${labels} go there`);
-    const { index } = indexByStem(listImages(imagesDir, { extensions: EXTENSIONS }));
-    const base = path.basename(labels);
-    const seen = new Map<string, number>();
-    for (const { values, line } of table.rows) {
-      const name = values[imageCol];
-      const level = values[levelCol];
-      if (name === '') throw new UserError(`${labels} row ${line}: empty "image" cell`);
-      const k = mapping.classOf(level);
-      if (k === undefined) throw new UserError(`${labels} row ${line}: level "${level}" of ${name} is not ${cfg.remap === null ? 'a DR grade 0-4' : `in data.remap (${mapping.accepted})`}`);
-      const earlier = seen.get(stemKey(name));
-      if (earlier !== undefined) throw new UserError(`${labels} rows ${earlier} and ${line} both name image "${name}"; keep one row per image`);
-      seen.set(stemKey(name), line);
-      if (k === null) {
-        dropped.count++;
-        dropped.values.add(canonicalValue(level));
-        continue;
-      }
-      const file = index.get(stemKey(name));
-      if (!file) {
-        missing.push({ name, origin: `${base} row ${line}`, file: path.join(imagesDir, `${name}.jpeg`) });
-        continue;
-      }
-      const sample: Sample = { id: relativeId(imagesDir, file), file, label: k, origin: `${base} row ${line}` };
-      const group = groupFromName(name, pattern);
-      if (group !== undefined) sample.group = group;
-      samples.push(sample);
-    }
-    warnings.push(...missingImagesWarning(missing, table.rows.length, labels, cfg.strict));
-    warnings.push(...droppedWarning(dropped.count, table.rows.length, labels, dropped.values));
+    const rows = readGradedRows({
+      file: labels,
+      table: readCsvTable(labels, 'data.labels'),
+      nameColumn: 'image',
+      gradeColumn: 'level',
+      what: 'kaggle-dr labels',
+      mapping,
+      remapped: cfg.remap !== null,
+      imagesDir: path.resolve(root, cfg.imagesDir),
+      extensions: EXTENSIONS,
+      expectedExtension: '.jpeg',
+      groupPattern: pattern,
+      strict: cfg.strict,
+    });
+    samples.push(...rows.samples);
+    warnings.push(...rows.warnings);
+    missing = rows.missing;
     where = labels;
   } else {
     if (gradeFolders.length === 0) throw new UserError(`data.root: ${root} has no grade folders 0-4 (data.layout: folders)`);
@@ -107,3 +93,10 @@ export async function loadKaggleDrDataset(cfg: KaggleDrSourceConfig): Promise<Da
   assertNoEmptyClass(dataset, where);
   return { source: 'kaggle-dr', ...dataset, ...fileImageLoaders(), warnings, missing: missing.map((m) => m.file ?? m.name) };
 }
+
+export const kaggleDrSource = defineSource({
+  name: 'kaggle-dr',
+  schema: kaggleDrSourceSchema,
+  resolvePaths: resolveKaggleDrPaths,
+  load: (cfg) => loadKaggleDrDataset(cfg),
+});

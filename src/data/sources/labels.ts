@@ -1,5 +1,6 @@
 import { UserError } from '../../util/errors';
-import { Remap, REMAP_PRESETS } from '../config';
+import { REMAP_PRESETS } from '../constants';
+import type { Remap } from './fields';
 import { Dataset, Sample } from '../types';
 
 /** Names of the five diabetic retinopathy grades 0-4 (international clinical scale), the classes without a remap. */

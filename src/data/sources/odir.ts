@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { DEFAULT_IMAGE_EXTENSIONS, ODIR_CLASSES, OdirClass, OdirSourceConfig } from '../config';
+import { DEFAULT_IMAGE_EXTENSIONS, ODIR_CLASSES, OdirClass } from '../constants';
+import { OdirSourceConfig, odirSourceSchema, resolveOdirPaths } from './odir-schema';
+import { defineSource } from './source';
 import { Dataset, Sample } from '../types';
 import { CsvTable, findColumn, findColumnIfAny, withHeader } from './csv-table';
 import { fileImageLoaders } from './file-images';
@@ -186,3 +188,10 @@ export async function loadOdirDataset(cfg: OdirSourceConfig): Promise<Dataset> {
   assertNoEmptyClass(dataset, table.file);
   return { source: 'odir', ...dataset, ...fileImageLoaders(), warnings, missing: missing.map((m) => m.file!) };
 }
+
+export const odirSource = defineSource({
+  name: 'odir',
+  schema: odirSourceSchema,
+  resolvePaths: resolveOdirPaths,
+  load: (cfg) => loadOdirDataset(cfg),
+});

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { DEFAULT_IMAGE_EXTENSIONS, RefugeSourceConfig } from '../config';
+import { DEFAULT_IMAGE_EXTENSIONS } from '../constants';
+import { RefugeSourceConfig, refugeSourceSchema, resolveRefugePaths } from './refuge-schema';
+import { defineSource } from './source';
 import { Dataset, Sample } from '../types';
 import { TableRows } from './csv-table';
 import { fileImageLoaders } from './file-images';
@@ -158,3 +160,10 @@ export async function loadRefugeDataset(cfg: RefugeSourceConfig): Promise<Datase
   assertNoEmptyClass(dataset, root);
   return { source: 'refuge', ...dataset, ...fileImageLoaders(), warnings, missing: missing.map((m) => `${m.name} (${m.origin})`) };
 }
+
+export const refugeSource = defineSource({
+  name: 'refuge',
+  schema: refugeSourceSchema,
+  resolvePaths: resolveRefugePaths,
+  load: (cfg) => loadRefugeDataset(cfg),
+});

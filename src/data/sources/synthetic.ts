@@ -1,4 +1,5 @@
-import { SyntheticSourceConfig } from '../config';
+import { SyntheticSourceConfig, syntheticSourceSchema, resolveSyntheticPaths } from './synthetic-schema';
+import { defineSource } from './source';
 import { drawScene, sceneLabels, SYNTHETIC_CLASSES } from '../synthetic/scene';
 import { renderFundus } from '../synthetic/render-fundus';
 import { Dataset, Sample } from '../types';
@@ -36,3 +37,10 @@ export async function loadSyntheticDataset(cfg: SyntheticSourceConfig, opts: { s
     warnings: [],
   };
 }
+
+export const syntheticSource = defineSource({
+  name: 'synthetic',
+  schema: syntheticSourceSchema,
+  resolvePaths: resolveSyntheticPaths,
+  load: (cfg, opts) => loadSyntheticDataset(cfg, opts),
+});

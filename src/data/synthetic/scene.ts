@@ -1,5 +1,5 @@
 import { Rng } from '../../util/random';
-import { SyntheticTask } from '../config';
+import { SyntheticTask } from '../constants';
 import { Task } from '../types';
 import { growVesselTree, VesselSegment } from './vessels';
 

@@ -1,5 +1,5 @@
 import { classRef, defined, meanOfDefined, Metric, undefinedMetric } from '../metric';
-import { averagePrecisionFromCounts } from './averagePrecision';
+import { averagePrecisionFromCounts } from './average-precision';
 import { averagePrf, AveragedPrf, ClassCounts, microPrf, precisionRecallF1, PrecisionRecallF1 } from './classification';
 import { RocCurve, rocAucFromCounts, rocCurveFromCounts, thresholdCounts } from './roc';
 

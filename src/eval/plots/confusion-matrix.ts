@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { PlotOptions, renderVegaLite, RenderOptions } from './render';
 
 export const CONFUSION_MATRIX_SIZE: RenderOptions = { width: 700, height: 540, scale: 2 };

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { writeFileAtomic } from '../../util/fs';
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { renderCalibration } from './calibration';
 import { renderConfusionMatrix } from './confusion-matrix';
 import { renderRoc } from './roc';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { parse, View } from 'vega';
 import { compile, TopLevelSpec } from 'vega-lite';
-import { useFontTableForTextWidths } from './text-metrics';
+import { useFontTableForTextWidths } from './font-widths';
 import { PLOT_THEME } from './theme';
 
 useFontTableForTextWidths();
@@ -23,7 +23,7 @@ export interface PlotOptions {
   size?: RenderOptions;
 }
 
-/** Vega-Lite spec -> SVG text, laid out headless (no canvas: text widths come from text-metrics.ts). */
+/** Vega-Lite spec -> SVG text, laid out headless (no canvas: text widths come from font-widths.ts). */
 export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
   const vg = compile(spec, { config: PLOT_THEME }).spec;
   const view = new View(parse(vg), { renderer: 'none' });

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { isDefined } from '../metric';
 import { PlotOptions, renderVegaLite, RenderOptions } from './render';
 import type { LayerMember } from './spec-types';

@@ -3,7 +3,7 @@ import type { Config } from 'vega-lite';
 /**
  * Font family written into the SVG. The generic family lets librsvg (sharp's SVG renderer)
  * take whatever sans-serif face fontconfig offers: DejaVu Sans on Debian, whose widths
- * text-metrics.ts uses for the layout. A machine with no font at all draws empty boxes.
+ * font-widths.ts uses for the layout. A machine with no font at all draws empty boxes.
  */
 export const PLOT_FONT = 'sans-serif';
 

@@ -1,6 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { PlotOptions, renderVegaLite, RenderOptions } from './render';
 import type { LayerMember, ViewSpec } from './spec-types';
+import { metricName } from '../metric-registry';
+
+const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
 
 /** A figure of three panels side by side. */
 export const TRAINING_CURVES_SIZE: RenderOptions = { width: 1280, height: 440, scale: 2 };
@@ -19,11 +22,11 @@ const LOSS_SERIES = [
   { keys: ['train_loss'], name: 'train loss' },
   { keys: ['val_loss'], name: 'validation loss' },
 ];
-const METRIC_SERIES = [
-  { keys: ['val_macro_auc', 'val_auc'], name: 'val macro AUC' },
-  { keys: ['val_accuracy'], name: 'val accuracy' },
-  { keys: ['val_subset_accuracy'], name: 'val subset accuracy' },
-];
+/** Headline metrics drawn in the metrics panel, named by the metric registry; a binary record's AUC may be "auc". */
+const METRIC_SERIES = ['macro_auc', 'accuracy', 'subset_accuracy'].map((key) => ({
+  keys: key === 'macro_auc' ? ['val_macro_auc', 'val_auc'] : [`val_${key}`],
+  name: `val ${lowerFirst(metricName(key))}`,
+}));
 
 const names = (series: readonly { name: string }[]) => series.map((s) => s.name);
 

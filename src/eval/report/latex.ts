@@ -1,6 +1,6 @@
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { isDefined } from '../metric';
-import { LOWER_IS_BETTER, metricName, TABLE_METRICS } from '../metricNames';
+import { LOWER_IS_BETTER, metricName, TABLE_METRICS } from '../metric-registry';
 
 /** Characters with a meaning in LaTeX text, and how to print them literally. */
 const LATEX_SPECIALS: Record<string, string> = {

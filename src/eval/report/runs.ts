@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { isDefined } from '../metric';
-import { LOWER_IS_BETTER, metricName, TABLE_METRICS } from '../metricNames';
+import { LOWER_IS_BETTER, metricName, TABLE_METRICS } from '../metric-registry';
 import { latexRunsTable, valueCell } from './latex';
 
 const TASKS = ['binary', 'multiclass', 'multilabel'] as const;

@@ -1,6 +1,6 @@
-import type { MetricsReport } from '../computeMetrics';
+import type { MetricsReport } from '../compute-metrics';
 import { isDefined, Metric } from '../metric';
-import { metricName } from '../metricNames';
+import { metricName, SUMMARY_METRICS } from '../metric-registry';
 
 /** Marks a value that zero division set to 0. */
 const ZERO_DIVISION_MARK = '*';
@@ -156,7 +156,7 @@ export function formatEpochReport(report: MetricsReport, digits = 3): string {
     );
   }
   const h = report.headline;
-  const summary = ['macro_auc', 'accuracy', 'micro_auc', 'macro_f1', 'weighted_f1', 'kappa_quadratic']
+  const summary = SUMMARY_METRICS
     .filter((k) => h[k] !== undefined)
     .map((k) => `${metricName(k)} ${cell(h[k], digits)}`);
   out.push(summary.join(' | '));

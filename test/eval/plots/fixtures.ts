@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { computeMetrics, MetricsReport } from '../../../src/eval/computeMetrics';
+import { computeMetrics, MetricsReport } from '../../../src/eval/compute-metrics';
 import { Rng } from '../../../src/util/random';
 
 /**

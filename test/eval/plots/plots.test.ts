@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { computeMetrics } from '../../../src/eval/computeMetrics';
+import { computeMetrics } from '../../../src/eval/compute-metrics';
 import { calibrationSpec, renderCalibration } from '../../../src/eval/plots/calibration';
 import { confusionMatrixSpec, renderConfusionMatrix, CONFUSION_MATRIX_SIZE } from '../../../src/eval/plots/confusion-matrix';
 import { renderRoc, rocSpec, ROC_SIZE } from '../../../src/eval/plots/roc';

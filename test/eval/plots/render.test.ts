@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { fitSvg, renderVegaLite, vegaLiteToSvg } from '../../../src/eval/plots/render';
-import { textWidth } from '../../../src/eval/plots/text-metrics';
+import { textWidth } from '../../../src/eval/plots/font-widths';
 import { summarisePng } from './fixtures';
 
 const bars = (title: string): TopLevelSpec => ({

@@ -1,5 +1,5 @@
-import { computeMetrics, MetricsReport } from '../../../src/eval/computeMetrics';
-import { bootstrapMetrics } from '../../../src/eval/computeMetrics';
+import { computeMetrics, MetricsReport } from '../../../src/eval/compute-metrics';
+import { bootstrapMetrics } from '../../../src/eval/compute-metrics';
 import { escapeLatex, latexMetricsTable, latexRunsTable } from '../../../src/eval/report/latex';
 
 test('escapes every LaTeX special character', () => {

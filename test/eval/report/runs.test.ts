@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { bootstrapMetrics, computeMetrics, MetricsReport, MetricsInput } from '../../../src/eval/computeMetrics';
+import { bootstrapMetrics, computeMetrics, MetricsReport, MetricsInput } from '../../../src/eval/compute-metrics';
 import { compareRuns, readRunMetrics } from '../../../src/eval/report/runs';
 import { UserError } from '../../../src/util/errors';
 

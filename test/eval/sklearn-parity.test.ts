@@ -10,6 +10,7 @@ import {
   cohenKappa,
   computeMetrics,
   confusionMatrix,
+  defined,
   argmaxRows,
   gradeKappa,
   isDefined,
@@ -50,22 +51,32 @@ const multi = ref.cases.filter((c): c is MultiCase => c.task === 'multilabel');
 
 const TOL = 1e-9;
 
+/** The reference value itself must be there: a key missing from the JSON is a failure, not NaN (and NaN > tol is false). */
+function referenceNumber(expected: unknown, what: string): number {
+  if (typeof expected !== 'number' || !Number.isFinite(expected)) {
+    throw new Error(`${what}: sklearn-reference.json has no number here (got ${JSON.stringify(expected)}); rerun scripts/sklearn_reference.py`);
+  }
+  return expected;
+}
+
 /** A metric equals sklearn's number, or is undefined (with a reason) where sklearn's is null. */
 function expectMetric(m: Metric, expected: number | null, what: string): void {
+  if (m === undefined) throw new Error(`${what}: the report has no such metric`);
   if (expected === null) {
     expect({ what, value: m.value }).toEqual({ what, value: null });
     expect((m as { reason: string }).reason).toMatch(/\S/);
   } else {
     expect({ what, defined: isDefined(m) }).toEqual({ what, defined: true });
-    const diff = Math.abs((m.value as number) - expected);
-    if (diff > TOL) throw new Error(`${what}: got ${m.value}, sklearn ${expected} (diff ${diff})`);
+    const diff = Math.abs((m.value as number) - referenceNumber(expected, what));
+    if (!(diff <= TOL)) throw new Error(`${what}: got ${m.value}, sklearn ${expected} (diff ${diff})`);
   }
 }
 
 function expectNumbers(got: number[], expected: number[], what: string): void {
+  if (!Array.isArray(expected)) throw new Error(`${what}: sklearn-reference.json has no list here`);
   expect(got.length).toBe(expected.length);
   got.forEach((g, i) => {
-    if (Math.abs(g - expected[i]) > TOL) throw new Error(`${what}[${i}]: got ${g}, expected ${expected[i]}`);
+    if (!(Math.abs(g - referenceNumber(expected[i], `${what}[${i}]`)) <= TOL)) throw new Error(`${what}[${i}]: got ${g}, expected ${expected[i]}`);
   });
 }
 
@@ -75,6 +86,13 @@ test('the reference file covers the cases the issue asks for', () => {
   expect(names).toEqual(
     expect.arrayContaining(['binary_ties', 'binary_one_class', 'multiclass4_absent', 'multiclass3_single_class', 'multilabel_constant_columns']),
   );
+});
+
+test('a reference key that is missing fails instead of comparing with NaN', () => {
+  expect(() => expectMetric(defined(0.5), undefined as unknown as number, 'absent_key')).toThrow(/absent_key: sklearn-reference.json has no number/);
+  expect(() => expectMetric(defined(0.5), 0.5, 'present_key')).not.toThrow();
+  expect(() => expectMetric(defined(0.5), 0.6, 'wrong_value')).toThrow(/wrong_value: got 0.5/);
+  expect(() => expectNumbers([0.5], [undefined as unknown as number], 'list')).toThrow(/list\[0\]/);
 });
 
 describe.each(single.map((c) => [c.name, c] as const))('single-label %s', (_name, c) => {
@@ -224,6 +242,6 @@ test('ROC curve of a single case set matches sklearn for the positive class', ()
 test('bootstrap percentile matches numpy.percentile (linear)', () => {
   const sorted = [...ref.percentile.values].sort((a, b) => a - b);
   ref.percentile.q.forEach((q, i) => {
-    expect(Math.abs(percentile(sorted, q) - ref.percentile.expected[i])).toBeLessThan(TOL);
+    expect(Math.abs(percentile(sorted, q) - referenceNumber(ref.percentile.expected[i], `percentile[${i}]`))).toBeLessThan(TOL);
   });
 });

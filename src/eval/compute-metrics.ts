@@ -17,7 +17,7 @@ import {
 import { cohenKappa } from './metrics/kappa';
 import { multilabelMetrics } from './metrics/multilabel';
 import { referableAuc } from './metrics/ordinal';
-import { brierScore, LOG_LOSS_EPS, logLoss } from './metrics/probabilityScores';
+import { brierScore, LOG_LOSS_EPS, logLoss } from './metrics/probability-scores';
 import {
   RocCurve,
   rocAucFromCounts,
@@ -78,7 +78,7 @@ export interface MetricsReport {
   classes: string[];
   /** Number of cases. */
   n: number;
-  /** Headline metrics, macro AUC first; keys are stable snake_case names (see metricNames.ts). */
+  /** Headline metrics, macro AUC first; keys are stable snake_case names (the metric registry, metric-registry.ts). */
   headline: Record<string, Metric>;
   perClass: ClassReport[];
   averages: { macro: PrecisionRecallF1; weighted: PrecisionRecallF1; micro?: PrecisionRecallF1 };

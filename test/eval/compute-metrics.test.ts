@@ -1,4 +1,4 @@
-import { computeMetrics } from '../../src/eval/computeMetrics';
+import { computeMetrics } from '../../src/eval/compute-metrics';
 import { UserError } from '../../src/util/errors';
 
 const classes = ['normal', 'cataract', 'glaucoma', 'dr'];
