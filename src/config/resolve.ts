@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { hashText } from '../util/hash';
 import { resolveDataPaths } from '../data/config';
-import { getModelEntry } from '../models';
+import { checkModelArgs, getModelEntry } from '../models';
 import { UserError } from '../util/errors';
 import { applyOverrides, readConfigFile, validateConfig } from './load';
 import { ExperimentConfig } from './schema';
@@ -39,6 +39,12 @@ export function resolveConfig(file: string, overrides: string[] = [], outOverrid
   const configDir = path.dirname(abs);
   const entry = getModelEntry(config.model.name);
   config.model.imageSize ??= entry.pretrainedCfg.inputSize;
+  try {
+    checkModelArgs(config.model.name, config.model.args);
+  } catch (e) {
+    // The family's schema names the key; the file name goes in front, as for every config error.
+    throw e instanceof UserError ? new UserError(`${shown}: ${e.message}`) : e;
+  }
   config.data = resolveDataPaths(config.data, configDir);
   if (config.model.pretrained) {
     config.model.pretrained = path.resolve(configDir, config.model.pretrained);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './layers/module';
 import type { HostTensor } from './weights/tensor';
+import { GroupMatcher, groupLayers } from './layer-groups';
 
 /** Input expectations of a model family's pretrained weights (timm's pretrained_cfg, as data). */
 export interface PretrainedCfg {
@@ -27,6 +28,20 @@ export interface ClassifierArgs {
   numClasses: number;
   /** Square input size the model is built for. */
   imgSize: number;
+}
+
+/**
+ * What Grad-CAM weighs: late activations of one image, the rest of the forward pass from them to the
+ * logits, and how they (or their gradients, of the same shape) lie over the image.
+ */
+export interface CamTarget {
+  activations: tf.Tensor;
+  /** Logits [1, numClasses] from `activations`. */
+  head(activations: tf.Tensor): tf.Tensor2D;
+  /** `activations`, or a gradient of their shape, as a grid of image positions [1, h, w, C]. */
+  toGrid(t: tf.Tensor): tf.Tensor4D;
+  /** The layer, in words ("the last stage's feature map"). */
+  layer: string;
 }
 
 /**
@@ -83,6 +98,62 @@ export abstract class ClassifierModel<A extends ClassifierArgs = ClassifierArgs>
   adaptPretrained(name: string, tensor: HostTensor): HostTensor {
     void name;
     return tensor;
+  }
+
+  /**
+   * timm's group_matcher(coarse=False): how parameters group into layers for layer-wise
+   * learning-rate decay (see layer-groups.ts).
+   */
+  protected abstract groupMatcher(): GroupMatcher;
+
+  private layerIds: Map<string, number> | null = null;
+
+  private layerMap(): Map<string, number> {
+    this.layerIds ??= groupLayers(this.parameterNames(), this.groupMatcher());
+    return this.layerIds;
+  }
+
+  /** Names of the trainable parameters (buffers excluded), in state-dict order. */
+  protected parameterNames(): string[] {
+    return this.namedVariables()
+      .filter((v) => !v.isBuffer)
+      .map((v) => v.name);
+  }
+
+  /** Number of layer groups; ids run 0 (the stem) to numLayerGroups() - 1 (the head). */
+  numLayerGroups(): number {
+    return Math.max(0, ...this.layerMap().values()) + 1;
+  }
+
+  /** The layer group of a parameter (timm's layer id); a name outside the map counts as the head, as in timm. */
+  layerId(paramName: string): number {
+    return this.layerMap().get(paramName) ?? this.numLayerGroups() - 1;
+  }
+
+  /**
+   * Parameters never weight-decayed besides biases and other 1-D tensors (timm's no_weight_decay(),
+   * as full parameter names). Default: none.
+   */
+  noWeightDecay(): Set<string> {
+    return new Set();
+  }
+
+  /**
+   * Grad-CAM's target for one image [1, S, S, 3]. Default: the map `forwardFeatures` returns
+   * [1, h, w, C] (the last stage of a CNN or Swin; the head pools it), with `forwardHead` after it.
+   */
+  camTarget(x: tf.Tensor4D): CamTarget {
+    const features = this.forwardFeatures(x);
+    if (features.rank !== 4) {
+      features.dispose();
+      throw new Error(`${this.modelName}: forwardFeatures gives rank ${features.rank}, not a feature map; the family must define camTarget`);
+    }
+    return {
+      activations: features,
+      head: (a) => this.forwardHead(a),
+      toGrid: (t) => t as tf.Tensor4D,
+      layer: "the last stage's feature map",
+    };
   }
 
   /** Variables of the classifier (head) only. */

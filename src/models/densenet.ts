@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
@@ -7,7 +8,8 @@ import { BatchNorm2d } from './layers/norm';
 import { Linear } from './layers/linear';
 import { Dropout } from './layers/dropout';
 import { avgPool2d, maxPool2d } from './layers/pooling';
-import { Sequence } from './vit';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher, MATCH_PREV_GROUP } from './layer-groups';
 import { registerModel } from './registry';
 
 export interface DenseNetArgs {
@@ -149,7 +151,27 @@ export class DenseNet extends ClassifierModel<DenseNetArgs> {
       return this.classifier.forward(pooled) as tf.Tensor2D;
     });
   }
+
+  /** timm's: stem 0, each dense layer its own layer, a transition with the layer before it; norm5 and the classifier last. */
+  protected groupMatcher(): GroupMatcher {
+    return {
+      stem: /^features\.(?:conv[012]|norm[012]|pool[012])/,
+      blocks: [{ pattern: /^features\.denseblock(\d+)\.denselayer(\d+)/ }, { pattern: /^features\.transition(\d+)/, suffix: [MATCH_PREV_GROUP] }],
+    };
+  }
 }
+
+/** `model.args` of a DenseNet. */
+export const denseNetArgsSchema = z
+  .object({
+    inChans: z.number().int().positive(),
+    growthRate: z.number().int().positive(),
+    blockConfig: z.array(z.number().int().positive()).min(1),
+    bnSize: z.number().int().positive(),
+    projDropRate: z.number().min(0).lt(1),
+  })
+  .partial()
+  .strict();
 
 function registerDenseNet(name: string, growthRate: number, blockConfig: number[], millions: number): void {
   registerModel({
@@ -157,7 +179,8 @@ function registerDenseNet(name: string, growthRate: number, blockConfig: number[
     family: 'densenet',
     pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
-    build: (o, init) =>
+    argsSchema: denseNetArgsSchema,
+    build: (o, args, init) =>
       new DenseNet(
         name,
         {
@@ -167,9 +190,9 @@ function registerDenseNet(name: string, growthRate: number, blockConfig: number[
           growthRate,
           blockConfig,
           bnSize: 4,
-          dropRate: o.dropRate ?? 0,
           projDropRate: 0,
-          ...(o.args as Partial<DenseNetArgs> | undefined),
+          ...args,
+          dropRate: o.dropRate ?? 0,
         },
         init,
       ),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
@@ -7,20 +8,30 @@ import { BatchNorm2d } from './layers/norm';
 import { Linear } from './layers/linear';
 import { Dropout, DropPath } from './layers/dropout';
 import { silu } from './layers/activations';
-import { Sequence } from './vit';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher, MATCH_PREV_GROUP } from './layer-groups';
 import { registerModel } from './registry';
 import { channelGateFused, spatialMeanFused } from '../backend/ops';
 
-/** One stage of the architecture: block type, repeats, kernel, stride, expansion, output channels, SE ratio. */
-export interface StageDef {
-  block: 'ds' | 'ir';
-  repeats: number;
-  kernel: number;
-  stride: number;
-  expand: number;
-  channels: number;
-  seRatio: number;
-}
+/**
+ * One stage of the architecture, as one of timm's block strings: block type (ds depthwise-separable,
+ * ir inverted residual, er edge residual, cn conv-bn-act), repeats, kernel, stride, expansion, output
+ * channels, SE ratio (0: no squeeze-excite) and whether a block of equal shapes adds its input.
+ */
+export const stageDefSchema = z
+  .object({
+    block: z.enum(['ds', 'ir', 'er', 'cn']),
+    repeats: z.number().int().positive(),
+    kernel: z.number().int().positive(),
+    stride: z.number().int().positive(),
+    expand: z.number().positive(),
+    channels: z.number().int().positive(),
+    seRatio: z.number().min(0).max(1),
+    /** Default: true, except for cn blocks (timm's "_skip" option turns it on there). */
+    skip: z.boolean().optional(),
+  })
+  .strict();
+export type StageDef = z.infer<typeof stageDefSchema>;
 
 export interface EfficientNetArgs {
   numClasses: number;
@@ -33,6 +44,8 @@ export interface EfficientNetArgs {
   /** TensorFlow-style "same" padding (tf_ variants) instead of PyTorch's symmetric padding. */
   tfPadding: boolean;
   bnEps: number;
+  /** Channel rounding keeps at least this fraction of the target (timm's round_limit; 0 for test_efficientnet). */
+  roundLimit: number;
   dropRate: number;
   dropPathRate: number;
 }
@@ -48,11 +61,11 @@ export const EFFICIENTNET_B0_STAGES: StageDef[] = [
   { block: 'ir', repeats: 1, kernel: 3, stride: 1, expand: 6, channels: 320, seRatio: 0.25 },
 ];
 
-/** Channels scaled by the width multiplier and rounded to a multiple of 8, never below 90% of the target. */
-export function roundChannels(channels: number, multiplier: number, divisor = 8): number {
+/** Channels scaled by the width multiplier and rounded to a multiple of 8, never below roundLimit (90%) of the target. */
+export function roundChannels(channels: number, multiplier: number, divisor = 8, roundLimit = 0.9): number {
   const v = channels * multiplier;
   let rounded = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
-  if (rounded < 0.9 * v) rounded += divisor;
+  if (rounded < roundLimit * v) rounded += divisor;
   return rounded;
 }
 
@@ -96,15 +109,84 @@ interface BlockArgs {
   stride: number;
   expand: number;
   seRatio: number;
+  skip: boolean;
   dropPath: number;
   bnEps: number;
+}
+
+/** Squeeze-excite of a block whose SE ratio is not 0, sized from the block's input channels as timm does. */
+function optionalSe(channels: number, a: BlockArgs, init: Initializer, add: (se: SqueezeExcite) => SqueezeExcite): SqueezeExcite | null {
+  return a.seRatio > 0 ? add(new SqueezeExcite(channels, Math.round(a.inChannels * a.seRatio), init)) : null;
+}
+
+/** Conv, BN, SiLU (timm's ConvBnAct, the cn block). */
+export class ConvBnAct extends Module {
+  readonly conv: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly dropPath: DropPath;
+  readonly hasSkip: boolean;
+
+  constructor(readonly a: BlockArgs, o: ConvOpts) {
+    super();
+    this.conv = this.addChild('conv', conv(a.inChannels, a.outChannels, a.kernel, a.stride, o));
+    this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
+    this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
+    this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const y = this.bn1.forward(this.conv.forward(x), 'silu');
+      return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
+    });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...this.a };
+  }
+}
+
+/** Edge residual (fused MBConv, the er block): k×k expanding conv, BN, SiLU, SE, pw project, BN. */
+export class EdgeResidual extends Module {
+  readonly convExp: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly se: SqueezeExcite | null;
+  readonly convPwl: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly dropPath: DropPath;
+  readonly hasSkip: boolean;
+
+  constructor(readonly a: BlockArgs, o: ConvOpts) {
+    super();
+    const mid = roundChannels(a.inChannels * a.expand, 1);
+    this.convExp = this.addChild('conv_exp', conv(a.inChannels, mid, a.kernel, a.stride, o));
+    this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: mid, eps: a.bnEps }));
+    this.se = optionalSe(mid, a, o.init, (se) => this.addChild('se', se));
+    this.convPwl = this.addChild('conv_pwl', conv(mid, a.outChannels, 1, 1, o));
+    this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
+    this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
+    this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let y = this.bn1.forward(this.convExp.forward(x), 'silu');
+      if (this.se) y = this.se.forward(y);
+      y = this.bn2.forward(this.convPwl.forward(y));
+      return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
+    });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { ...this.a };
+  }
 }
 
 /** Depthwise-separable block (stage 1): dw conv, BN, SiLU, SE, pw conv, BN. */
 export class DepthwiseSeparableConv extends Module {
   readonly convDw: Conv2d;
   readonly bn1: BatchNorm2d;
-  readonly se: SqueezeExcite;
+  readonly se: SqueezeExcite | null;
   readonly convPw: Conv2d;
   readonly bn2: BatchNorm2d;
   readonly dropPath: DropPath;
@@ -114,17 +196,17 @@ export class DepthwiseSeparableConv extends Module {
     super();
     this.convDw = this.addChild('conv_dw', conv(a.inChannels, a.inChannels, a.kernel, a.stride, o, true));
     this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: a.inChannels, eps: a.bnEps }));
-    this.se = this.addChild('se', new SqueezeExcite(a.inChannels, Math.round(a.inChannels * a.seRatio), o.init));
+    this.se = optionalSe(a.inChannels, a, o.init, (se) => this.addChild('se', se));
     this.convPw = this.addChild('conv_pw', conv(a.inChannels, a.outChannels, 1, 1, o));
     this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
     this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
-    this.hasSkip = a.stride === 1 && a.inChannels === a.outChannels;
+    this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.bn1.forward(this.convDw.forward(x), 'silu');
-      y = this.se.forward(y);
+      if (this.se) y = this.se.forward(y);
       y = this.bn2.forward(this.convPw.forward(y));
       return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
     });
@@ -141,7 +223,7 @@ export class InvertedResidual extends Module {
   readonly bn1: BatchNorm2d;
   readonly convDw: Conv2d;
   readonly bn2: BatchNorm2d;
-  readonly se: SqueezeExcite;
+  readonly se: SqueezeExcite | null;
   readonly convPwl: Conv2d;
   readonly bn3: BatchNorm2d;
   readonly dropPath: DropPath;
@@ -155,18 +237,18 @@ export class InvertedResidual extends Module {
     this.convDw = this.addChild('conv_dw', conv(mid, mid, a.kernel, a.stride, o, true));
     this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: mid, eps: a.bnEps }));
     // timm sizes the SE bottleneck from the block's input channels, not the expanded ones.
-    this.se = this.addChild('se', new SqueezeExcite(mid, Math.round(a.inChannels * a.seRatio), o.init));
+    this.se = optionalSe(mid, a, o.init, (se) => this.addChild('se', se));
     this.convPwl = this.addChild('conv_pwl', conv(mid, a.outChannels, 1, 1, o));
     this.bn3 = this.addChild('bn3', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
     this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
-    this.hasSkip = a.stride === 1 && a.inChannels === a.outChannels;
+    this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.bn1.forward(this.convPw.forward(x), 'silu');
       y = this.bn2.forward(this.convDw.forward(y), 'silu');
-      y = this.se.forward(y);
+      if (this.se) y = this.se.forward(y);
       y = this.bn3.forward(this.convPwl.forward(y));
       return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
     });
@@ -177,11 +259,19 @@ export class InvertedResidual extends Module {
   }
 }
 
+type EfficientNetBlock = DepthwiseSeparableConv | InvertedResidual | EdgeResidual | ConvBnAct;
+const BLOCKS: Record<StageDef['block'], new (a: BlockArgs, o: ConvOpts) => EfficientNetBlock> = {
+  ds: DepthwiseSeparableConv,
+  ir: InvertedResidual,
+  er: EdgeResidual,
+  cn: ConvBnAct,
+};
+
 /** EfficientNet (Tan & Le 2019) with timm's parameter names and compound scaling. */
 export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
   readonly convStem: Conv2d;
   readonly bn1: BatchNorm2d;
-  readonly blocks: (DepthwiseSeparableConv | InvertedResidual)[] = [];
+  readonly blocks: EfficientNetBlock[] = [];
   readonly convHead: Conv2d;
   readonly bn2: BatchNorm2d;
   readonly drop: Dropout;
@@ -193,7 +283,8 @@ export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
     super(modelName, args);
     const o: ConvOpts = { tfPadding: args.tfPadding, init };
     const cm = args.channelMultiplier;
-    const stem = roundChannels(args.stemChannels, cm);
+    const round = (c: number) => roundChannels(c, cm, 8, args.roundLimit);
+    const stem = round(args.stemChannels);
     this.convStem = this.addChild('conv_stem', conv(3, stem, 3, 2, o));
     this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: stem, eps: args.bnEps }));
 
@@ -204,7 +295,7 @@ export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
     let index = 0;
     stages.forEach((s, si) => {
       const stage = blocks.add(String(si), new Sequence());
-      const outC = roundChannels(s.channels, cm);
+      const outC = round(s.channels);
       for (let r = 0; r < s.repeats; r++) {
         const a: BlockArgs = {
           inChannels: inC,
@@ -213,16 +304,17 @@ export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
           stride: r === 0 ? s.stride : 1,
           expand: s.expand,
           seRatio: s.seRatio,
+          skip: s.skip ?? s.block !== 'cn',
           dropPath: (args.dropPathRate * index) / total,
           bnEps: args.bnEps,
         };
-        const block = s.block === 'ds' ? new DepthwiseSeparableConv(a, o) : new InvertedResidual(a, o);
+        const block = new BLOCKS[s.block](a, o);
         this.blocks.push(stage.add(String(r), block));
         inC = outC;
         index++;
       }
     });
-    this.numFeatures = roundChannels(args.headChannels, cm);
+    this.numFeatures = round(args.headChannels);
     this.convHead = this.addChild('conv_head', conv(inC, this.numFeatures, 1, 1, o));
     this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: this.numFeatures, eps: args.bnEps }));
     this.drop = this.addChild('drop', new Dropout(args.dropRate));
@@ -248,6 +340,14 @@ export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
       return this.classifier.forward(this.drop.forward(pooled)) as tf.Tensor2D;
     });
   }
+
+  /** timm's: stem 0, each block its own layer, the head conv with the last block, the classifier last. */
+  protected groupMatcher(): GroupMatcher {
+    return {
+      stem: /^(?:conv_stem|bn1)/,
+      blocks: [{ pattern: /^blocks\.(\d+)\.(\d+)/ }, { pattern: /^(?:conv_head|bn2)/, suffix: [MATCH_PREV_GROUP] }],
+    };
+  }
 }
 
 interface Scaling {
@@ -256,6 +356,39 @@ interface Scaling {
   inputSize: number;
   dropRate: number;
   params: number;
+}
+
+/** `model.args` of an EfficientNet: the architecture as EfficientNetArgs, every key optional. */
+export const efficientNetArgsSchema = z
+  .object({
+    channelMultiplier: z.number().positive(),
+    depthMultiplier: z.number().positive(),
+    stages: z.array(stageDefSchema).min(1),
+    stemChannels: z.number().int().positive(),
+    headChannels: z.number().int().positive(),
+    tfPadding: z.boolean(),
+    bnEps: z.number().positive(),
+    roundLimit: z.number().min(0).max(1),
+  })
+  .partial()
+  .strict();
+
+type Architecture = Omit<EfficientNetArgs, 'numClasses' | 'imgSize' | 'dropPathRate'>;
+
+function registerEfficientNet(name: string, arch: Architecture, inputSize: number, params?: number): void {
+  registerModel({
+    name,
+    family: 'efficientnet',
+    pretrainedCfg: imagenetCfg(inputSize),
+    timmParams: params !== undefined ? { millions: params, numClasses: 1000 } : undefined,
+    argsSchema: efficientNetArgsSchema,
+    build: (o, args, init) =>
+      new EfficientNet(
+        name,
+        { ...arch, ...args, numClasses: o.numClasses, imgSize: o.imageSize, dropRate: o.dropRate ?? arch.dropRate, dropPathRate: o.dropPathRate ?? 0 },
+        init,
+      ),
+  });
 }
 
 // (width, depth, resolution, dropout) per variant, from the EfficientNet paper as timm uses them.
@@ -267,49 +400,49 @@ const SCALINGS: Record<string, Scaling> = {
   b4: { channelMultiplier: 1.4, depthMultiplier: 1.8, inputSize: 380, dropRate: 0.4, params: 19.34 },
 };
 
-function registerEfficientNet(name: string, scaling: Omit<Scaling, 'params'>, tfStyle: boolean, params?: number, stages = EFFICIENTNET_B0_STAGES): void {
-  registerModel({
-    name,
-    family: 'efficientnet',
-    pretrainedCfg: imagenetCfg(scaling.inputSize),
-    timmParams: params !== undefined ? { millions: params, numClasses: 1000 } : undefined,
-    build: (o, init) =>
-      new EfficientNet(
-        name,
-        {
-          numClasses: o.numClasses,
-          imgSize: o.imageSize,
-          channelMultiplier: scaling.channelMultiplier,
-          depthMultiplier: scaling.depthMultiplier,
-          stages,
-          stemChannels: 32,
-          headChannels: 1280,
-          tfPadding: tfStyle,
-          bnEps: tfStyle ? 1e-3 : 1e-5,
-          dropRate: o.dropRate ?? scaling.dropRate,
-          dropPathRate: o.dropPathRate ?? 0,
-          ...(o.args as Partial<EfficientNetArgs> | undefined),
-        },
-        init,
-      ),
-  });
-}
-
 for (const [variant, s] of Object.entries(SCALINGS)) {
-  registerEfficientNet(`efficientnet_${variant}`, s, false, s.params);
-  registerEfficientNet(`tf_efficientnet_${variant}`, s, true, s.params);
+  for (const tfStyle of [false, true]) {
+    registerEfficientNet(
+      `${tfStyle ? 'tf_' : ''}efficientnet_${variant}`,
+      {
+        channelMultiplier: s.channelMultiplier,
+        depthMultiplier: s.depthMultiplier,
+        stages: EFFICIENTNET_B0_STAGES,
+        stemChannels: 32,
+        headChannels: 1280,
+        tfPadding: tfStyle,
+        bnEps: tfStyle ? 1e-3 : 1e-5,
+        roundLimit: 0.9,
+        dropRate: s.dropRate,
+      },
+      s.inputSize,
+      s.params,
+    );
+  }
 }
 
-// A small EfficientNet for demos and tests (as timm's test_efficientnet): three short stages.
+// A small EfficientNet for demos and tests: timm's test_efficientnet (same names and shapes), five
+// stages of one block each ('cn_r1_k3_s1_e1_c16_skip', 'er_r1_k3_s2_e4_c24', 'er_r1_k3_s2_e4_c32',
+// 'ir_r1_k3_s2_e4_c48_se0.25', 'ir_r1_k3_s2_e4_c64_se0.25'), stem 24, 256 features.
 registerEfficientNet(
   'test_efficientnet',
-  { channelMultiplier: 0.5, depthMultiplier: 1, inputSize: 160, dropRate: 0 },
-  false,
-  undefined,
-  [
-    { block: 'ds', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 16, seRatio: 0.25 },
-    { block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 24, seRatio: 0.25 },
-    { block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 40, seRatio: 0.25 },
-    { block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 64, seRatio: 0.25 },
-  ],
+  {
+    channelMultiplier: 1,
+    depthMultiplier: 1,
+    stages: [
+      { block: 'cn', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 16, seRatio: 0, skip: true },
+      { block: 'er', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 24, seRatio: 0 },
+      { block: 'er', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 32, seRatio: 0 },
+      { block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 48, seRatio: 0.25 },
+      { block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 4, channels: 64, seRatio: 0.25 },
+    ],
+    stemChannels: 24,
+    headChannels: 256,
+    tfPadding: false,
+    bnEps: 1e-5,
+    roundLimit: 0,
+    dropRate: 0,
+  },
+  160,
+  0.36,
 );

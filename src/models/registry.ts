@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { UserError } from '../util/errors';
 import { ClassifierModel, PretrainedCfg } from './classifier';
 import { Initializer } from './layers/init';
+import { ArgsSchema, parseModelArgs } from './model-args';
 
 /** What every model builder accepts; family-specific arguments go in `args`. */
 export interface ModelOptions {
@@ -15,25 +17,32 @@ export interface ModelOptions {
   dropPathRate?: number;
   /** false: weights start at zero instead of a random draw (when loading weights next, or to count parameters). */
   initialize?: boolean;
-  /** Overrides of the variant's architecture arguments (e.g. {depth: 2}), as timm's create_model kwargs. */
+  /**
+   * Overrides of the variant's architecture arguments (e.g. {depth: 2}), as timm's create_model kwargs;
+   * checked against the family's schema (numClasses, imgSize, dropRate, dropPathRate are set above, not here).
+   */
   args?: Record<string, unknown>;
 }
 
-export interface ModelEntry {
+export type ResolvedModelOptions = Required<Pick<ModelOptions, 'numClasses' | 'imageSize' | 'seed'>> & Omit<ModelOptions, 'args'>;
+
+export interface ModelEntry<S extends ArgsSchema = ArgsSchema> {
   /** timm's name for the variant. */
   name: string;
   family: string;
   pretrainedCfg: PretrainedCfg;
   /** Parameter count timm publishes for this variant (millions, 2 decimals) and the head it counts. */
   timmParams?: { millions: number; numClasses: number };
-  build(options: Required<Pick<ModelOptions, 'numClasses' | 'imageSize' | 'seed'>> & ModelOptions, init: Initializer): ClassifierModel;
+  /** The family's `args`: strict, every key optional. */
+  argsSchema: S;
+  build(options: ResolvedModelOptions, args: z.output<S>, init: Initializer): ClassifierModel;
 }
 
 const registry = new Map<string, ModelEntry>();
 
-export function registerModel(entry: ModelEntry): void {
+export function registerModel<S extends ArgsSchema>(entry: ModelEntry<S>): void {
   if (registry.has(entry.name)) throw new Error(`model "${entry.name}" registered twice`);
-  registry.set(entry.name, entry);
+  registry.set(entry.name, entry as unknown as ModelEntry);
 }
 
 export function listModels(family?: string): string[] {
@@ -50,9 +59,34 @@ export function getModelEntry(name: string): ModelEntry {
   return entry;
 }
 
+/** Checks `args` for a registered model (a one-line UserError naming the key) without building it. */
+export function checkModelArgs(name: string, args: Record<string, unknown> | undefined): void {
+  const entry = getModelEntry(name);
+  parseModelArgs(name, entry.argsSchema, args);
+}
+
 /** Builds a registered model (timm's create_model). */
 export function createModel(name: string, options: ModelOptions): ClassifierModel {
   const entry = getModelEntry(name);
-  const resolved = { seed: 0, imageSize: entry.pretrainedCfg.inputSize, ...options };
-  return entry.build(resolved, new Initializer(resolved.seed, options.initialize === false));
+  const args = parseModelArgs(name, entry.argsSchema, options.args);
+  const { args: _args, ...rest } = options;
+  void _args;
+  const resolved: ResolvedModelOptions = { seed: 0, imageSize: entry.pretrainedCfg.inputSize, ...rest };
+  return entry.build(resolved, args, new Initializer(resolved.seed, options.initialize === false));
+}
+
+/**
+ * Rebuilds a model from what `getConfig()` returned: the keys createModel takes beside `args`
+ * (numClasses, imgSize, dropRate, dropPathRate) are taken out, the rest are the family's args.
+ */
+export function createModelFromConfig(name: string, config: Record<string, unknown>, options: Pick<ModelOptions, 'seed' | 'initialize'> = {}): ClassifierModel {
+  const { numClasses, imgSize, dropRate, dropPathRate, ...args } = config;
+  return createModel(name, {
+    ...options,
+    numClasses: numClasses as number,
+    imageSize: imgSize as number,
+    ...(dropRate !== undefined ? { dropRate: dropRate as number } : {}),
+    ...(dropPathRate !== undefined ? { dropPathRate: dropPathRate as number } : {}),
+    args,
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
@@ -7,7 +8,8 @@ import { BatchNorm2d } from './layers/norm';
 import { Linear } from './layers/linear';
 import { Dropout, DropPath } from './layers/dropout';
 import { maxPool2d } from './layers/pooling';
-import { Sequence } from './vit';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher } from './layer-groups';
 import { registerModel } from './registry';
 
 export type ResNetBlockType = 'basic' | 'bottleneck';
@@ -196,7 +198,20 @@ export class ResNet extends ClassifierModel<ResNetArgs> {
       return this.fc.forward(this.drop.forward(pooled)) as tf.Tensor2D;
     });
   }
+
+  /** timm's: stem 0, each block its own layer, the classifier last. */
+  protected groupMatcher(): GroupMatcher {
+    return { stem: /^(?:conv1|bn1|maxpool)/, blocks: /^layer(\d+)\.(\d+)/ };
+  }
 }
+
+const positiveInts = z.array(z.number().int().positive()).min(1);
+
+/** `model.args` of a ResNet. */
+export const resNetArgsSchema = z
+  .object({ inChans: z.number().int().positive(), block: z.enum(['basic', 'bottleneck']), layers: positiveInts, channels: positiveInts, stemWidth: z.number().int().positive() })
+  .partial()
+  .strict();
 
 function registerResNet(name: string, block: ResNetBlockType, layers: number[], millions: number): void {
   registerModel({
@@ -204,7 +219,8 @@ function registerResNet(name: string, block: ResNetBlockType, layers: number[], 
     family: 'resnet',
     pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
-    build: (o, init) =>
+    argsSchema: resNetArgsSchema,
+    build: (o, args, init) =>
       new ResNet(
         name,
         {
@@ -215,9 +231,9 @@ function registerResNet(name: string, block: ResNetBlockType, layers: number[], 
           layers,
           channels: [64, 128, 256, 512],
           stemWidth: 64,
+          ...args,
           dropRate: o.dropRate ?? 0,
           dropPathRate: o.dropPathRate ?? 0,
-          ...(o.args as Partial<ResNetArgs> | undefined),
         },
         init,
       ),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, PretrainedCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
@@ -6,7 +7,10 @@ import { Linear } from './layers/linear';
 import { LayerNorm } from './layers/norm';
 import { DropPath } from './layers/dropout';
 import { ClassifierHead } from './layers/classifier-head';
-import { Mlp, PatchEmbed, Sequence } from './vit';
+import { Mlp } from './layers/mlp';
+import { PatchEmbed } from './layers/patch-embed';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher, MATCH_PREV_GROUP } from './layer-groups';
 import { registerModel } from './registry';
 
 export interface SwinTransformerV2Args {
@@ -510,11 +514,45 @@ export class SwinTransformerV2 extends ClassifierModel<SwinTransformerV2Args> {
     });
   }
 
+  /** timm's: the patch embedding 0; each block its own layer, a stage's patch merging with its first block; the final norm with the last block. */
+  protected groupMatcher(): GroupMatcher {
+    return {
+      stem: /^(?:absolute_pos_embed|patch_embed)/,
+      blocks: [
+        { pattern: /^layers\.(\d+)\.downsample/, suffix: [0] },
+        { pattern: /^layers\.(\d+)\.\w+\.(\d+)/ },
+        { pattern: /^norm/, suffix: [MATCH_PREV_GROUP] },
+      ],
+    };
+  }
+
+  /** timm's no_weight_decay: the attention temperatures and the position-bias MLPs. */
+  override noWeightDecay(): Set<string> {
+    return new Set(this.parameterNames().filter((n) => /(^|\.)(cpb_mlp|logit_scale)(\.|$)/.test(n)));
+  }
+
   override dispose(): void {
     super.dispose();
     this.constants.dispose();
   }
 }
+
+const positiveInts = z.array(z.number().int().positive()).min(1);
+
+/** `model.args` of a Swin Transformer V2. */
+export const swinV2ArgsSchema = z
+  .object({
+    patchSize: z.number().int().positive(),
+    inChans: z.number().int().positive(),
+    embedDim: z.number().int().positive(),
+    depths: positiveInts,
+    numHeads: positiveInts,
+    windowSize: z.number().int().positive(),
+    mlpRatio: z.number().positive(),
+    pretrainedWindowSizes: z.array(z.number().int().nonnegative()).min(1),
+  })
+  .partial()
+  .strict();
 
 function registerSwinV2(
   name: string,
@@ -527,21 +565,22 @@ function registerSwinV2(
     family: 'swinv2',
     pretrainedCfg: cfg,
     timmParams: { millions, numClasses: 1000 },
-    build: (o, init) =>
+    argsSchema: swinV2ArgsSchema,
+    build: (o, args, init) =>
       new SwinTransformerV2(
         name,
         {
           patchSize: 4,
           inChans: 3,
           mlpRatio: 4,
-          pretrainedWindowSizes: arch.depths.map(() => 0),
           ...arch,
+          ...args,
+          pretrainedWindowSizes: args.pretrainedWindowSizes ?? arch.pretrainedWindowSizes ?? (args.depths ?? arch.depths).map(() => 0),
           numClasses: o.numClasses,
           imgSize: o.imageSize,
           dropRate: o.dropRate ?? 0,
           // timm's SwinTransformerV2 default stochastic depth.
           dropPathRate: o.dropPathRate ?? 0.1,
-          ...(o.args as Partial<SwinTransformerV2Args> | undefined),
         },
         init,
       ),

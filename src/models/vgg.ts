@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { ClassifierModel, imagenetCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
@@ -6,7 +7,8 @@ import { Conv2d } from './layers/conv';
 import { ClassifierHead } from './layers/classifier-head';
 import { Dropout } from './layers/dropout';
 import { adaptiveAvgPool2d } from './layers/pooling';
-import { Sequence } from './vit';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher } from './layer-groups';
 import { registerModel } from './registry';
 
 /** A conv layer's output channels, or 'M' for a 2×2 max pool (the VGG paper's configuration tables). */
@@ -106,7 +108,23 @@ export class Vgg extends ClassifierModel<VggArgs> {
       return this.head.forward(pooled);
     });
   }
+
+  /** timm's: the first conv 0, every later conv its own layer; fc6/fc7 and the classifier last. */
+  protected groupMatcher(): GroupMatcher {
+    return { stem: /^features\.0\./, blocks: /^features\.(\d+)/ };
+  }
 }
+
+/** `model.args` of a VGG. */
+export const vggArgsSchema = z
+  .object({
+    inChans: z.number().int().positive(),
+    features: z.array(z.union([z.number().int().positive(), z.literal('M')])).min(1),
+    mlpHidden: z.number().int().positive(),
+    mlpKernel: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
 
 function registerVgg(name: string, features: VggLayerDef[], millions: number): void {
   registerModel({
@@ -114,7 +132,8 @@ function registerVgg(name: string, features: VggLayerDef[], millions: number): v
     family: 'vgg',
     pretrainedCfg: imagenetCfg(224),
     timmParams: { millions, numClasses: 1000 },
-    build: (o, init) =>
+    argsSchema: vggArgsSchema,
+    build: (o, args, init) =>
       new Vgg(
         name,
         {
@@ -124,8 +143,8 @@ function registerVgg(name: string, features: VggLayerDef[], millions: number): v
           features,
           mlpHidden: 4096,
           mlpKernel: 7,
+          ...args,
           dropRate: o.dropRate ?? 0,
-          ...(o.args as Partial<VggArgs> | undefined),
         },
         init,
       ),

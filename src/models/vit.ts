@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, PretrainedCfg } from './classifier';
+import { z } from 'zod';
+import { CamTarget, ClassifierModel, IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, PretrainedCfg } from './classifier';
 import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Linear } from './layers/linear';
 import { LayerNorm } from './layers/norm';
 import { Dropout, DropPath } from './layers/dropout';
-import { gelu } from './layers/activations';
+import { LayerScale } from './layers/layer-scale';
+import { Mlp } from './layers/mlp';
+import { PatchEmbed } from './layers/patch-embed';
+import { Sequence } from './layers/sequence';
+import { GroupMatcher } from './layer-groups';
 import { registerModel } from './registry';
 import { resamplePosEmbed } from './interpolate';
+import { UserError } from '../util/errors';
 import type { HostTensor } from './weights/tensor';
 
 export interface VisionTransformerArgs {
@@ -27,60 +33,6 @@ export interface VisionTransformerArgs {
   dropRate: number;
   dropPathRate: number;
   normEps: number;
-}
-
-/**
- * Patch embedding as one matrix product over flattened patches: the same function as a
- * stride-`patch` convolution, but it trains far faster on wasm (no conv filter gradient).
- * Weight layout is the conv's [kh, kw, in, out], so timm's proj.weight maps directly.
- */
-export class PatchEmbed extends Module {
-  readonly weight: tf.Variable;
-  readonly bias: tf.Variable;
-
-  constructor(readonly patchSize: number, readonly inChans: number, readonly embedDim: number, init: Initializer) {
-    super();
-    // timm's ViT init leaves the patch projection at PyTorch's conv default (lecun-uniform-like).
-    const fanIn = patchSize * patchSize * inChans;
-    // Children are named like timm's: patch_embed.proj.{weight,bias}.
-    const proj = this.addChild('proj', new PatchProjection(patchSize, inChans, embedDim, fanIn, init));
-    this.weight = proj.weight;
-    this.bias = proj.bias;
-  }
-
-  /** [B, H, W, C] -> [B, (H/p)·(W/p), D] */
-  forward(x: tf.Tensor4D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [b, h, w, c] = x.shape;
-      const p = this.patchSize;
-      const gh = Math.floor(h / p);
-      const gw = Math.floor(w / p);
-      const cropped = gh * p === h && gw * p === w ? x : tf.slice(x, [0, 0, 0, 0], [b, gh * p, gw * p, c]);
-      const patches = tf.reshape(
-        tf.transpose(tf.reshape(cropped, [b * gh, p, gw, p * c]), [0, 2, 1, 3]),
-        [b * gh * gw, p * p * c],
-      );
-      const y = tf.add(tf.matMul(patches as tf.Tensor2D, tf.reshape(this.weight, [p * p * c, this.embedDim]) as tf.Tensor2D), this.bias);
-      return tf.reshape(y, [b, gh * gw, this.embedDim]) as tf.Tensor3D;
-    });
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { patchSize: this.patchSize, inChans: this.inChans, embedDim: this.embedDim };
-  }
-}
-
-class PatchProjection extends Module {
-  readonly weight: tf.Variable;
-  readonly bias: tf.Variable;
-  constructor(p: number, inChans: number, embedDim: number, fanIn: number, init: Initializer) {
-    super();
-    this.weight = this.addParam('weight', init.uniform([p, p, inChans, embedDim], 1 / Math.sqrt(fanIn)), 'conv2d');
-    this.bias = this.addParam('bias', init.uniform([embedDim], 1 / Math.sqrt(fanIn)));
-  }
-  getConfig(): Record<string, unknown> {
-    return {};
-  }
 }
 
 export class Attention extends Module {
@@ -110,37 +62,6 @@ export class Attention extends Module {
 
   getConfig(): Record<string, unknown> {
     return { dim: this.dim, numHeads: this.numHeads };
-  }
-}
-
-export class Mlp extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  constructor(inFeatures: number, hidden: number, init: Initializer) {
-    super();
-    this.fc1 = this.addChild('fc1', new Linear({ inFeatures, outFeatures: hidden, initStd: 0.02 }, init));
-    this.fc2 = this.addChild('fc2', new Linear({ inFeatures: hidden, outFeatures: inFeatures, initStd: 0.02 }, init));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.forward(gelu(this.fc1.forward(x))));
-  }
-  getConfig(): Record<string, unknown> {
-    return { inFeatures: this.fc1.args.inFeatures, hidden: this.fc1.args.outFeatures };
-  }
-}
-
-/** Per-channel learned scale of a residual branch (CaiT / DINOv2), named `gamma` as in timm. */
-export class LayerScale extends Module {
-  readonly gamma: tf.Variable;
-  constructor(dim: number, initValue: number) {
-    super();
-    this.gamma = this.addParam('gamma', tf.fill([dim], initValue));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.mul(x, this.gamma);
-  }
-  getConfig(): Record<string, unknown> {
-    return { dim: this.gamma.shape[0] };
   }
 }
 
@@ -213,16 +134,59 @@ export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
     return this.args.embedDim;
   }
 
+  /** Patch tokens with the class token and position embeddings, before the blocks: [B, 1 + N, D]. */
+  private embed(x: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const cls = tf.tile(this.clsToken, [x.shape[0], 1, 1]);
+      return tf.add(tf.concat([cls, this.patchEmbed.forward(x)], 1), this.posEmbed) as tf.Tensor3D;
+    });
+  }
+
   /** Tokens after the final norm: [B, 1 + N, D]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
-      const b = x.shape[0];
-      const patches = this.patchEmbed.forward(x);
-      const cls = tf.tile(this.clsToken, [b, 1, 1]);
-      let t = tf.add(tf.concat([cls, patches], 1), this.posEmbed) as tf.Tensor3D;
+      let t = this.embed(x);
       for (const block of this.blocks) t = block.forward(t);
       return this.norm.forward(t) as tf.Tensor3D;
     });
+  }
+
+  /**
+   * The tokens entering the last block, as the patch grid. The final norm's patch tokens would not do:
+   * with class-token pooling the logits do not depend on them (zero gradients); the last block's
+   * attention is where patch tokens feed the class token.
+   */
+  override camTarget(x: tf.Tensor4D): CamTarget {
+    const last = this.blocks[this.blocks.length - 1];
+    if (!last) return super.camTarget(x);
+    const tokens = tf.tidy(() => {
+      let t = this.embed(x);
+      for (const block of this.blocks.slice(0, -1)) t = block.forward(t);
+      return t;
+    });
+    const [, n, d] = tokens.shape;
+    const grid = Math.round(Math.sqrt(n - 1));
+    if (grid * grid !== n - 1) throw new Error(`ViT with ${n - 1} patch tokens: not a square grid`);
+    return {
+      activations: tokens,
+      head: (t) => this.forwardHead(this.norm.forward(last.forward(t as tf.Tensor3D))),
+      // Patch tokens only: the class token has no place in the image.
+      toGrid: (t) => tf.reshape(tf.slice(t, [0, 1, 0], [1, n - 1, d]), [1, grid, grid, d]),
+      layer: 'the patch tokens entering the last transformer block',
+    };
+  }
+
+  /**
+   * BEiT's (and RETFound's) layer ids: embeddings 0, block i -> i + 1, final norm and head depth + 1.
+   * (timm's own matcher puts the final norm with the last block; the recipe this project follows does not.)
+   */
+  protected groupMatcher(): GroupMatcher {
+    return { stem: /^(?:cls_token|reg_token|pos_embed|patch_embed)/, blocks: [{ pattern: /^blocks\.(\d+)\./ }] };
+  }
+
+  /** timm's no_weight_decay: the token and position embeddings. */
+  override noWeightDecay(): Set<string> {
+    return new Set(['pos_embed', 'cls_token', 'reg_token', 'dist_token']);
   }
 
   /** Position embeddings of weights trained at another size are resampled to this grid (bicubic, as timm). */
@@ -245,16 +209,6 @@ export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
   }
 }
 
-/** A numbered list of children (timm's nn.Sequential): names "0", "1", ... */
-export class Sequence extends Module {
-  add<M extends Module>(name: string, m: M): M {
-    return this.addChild(name, m);
-  }
-  getConfig(): Record<string, unknown> {
-    return {};
-  }
-}
-
 const VIT_DEFAULTS: Omit<VisionTransformerArgs, 'embedDim' | 'depth' | 'numHeads' | 'patchSize' | 'imgSize' | 'numClasses'> = {
   inChans: 3,
   mlpRatio: 4,
@@ -265,6 +219,25 @@ const VIT_DEFAULTS: Omit<VisionTransformerArgs, 'embedDim' | 'depth' | 'numHeads
   dropPathRate: 0,
   normEps: 1e-6,
 };
+
+const positive = z.number().int().positive();
+
+/** `model.args` of a ViT (timm's VisionTransformer kwargs, camelCase). */
+export const vitArgsSchema = z
+  .object({
+    patchSize: positive,
+    inChans: positive,
+    embedDim: positive,
+    depth: z.number().int().nonnegative(),
+    numHeads: positive,
+    mlpRatio: z.number().positive(),
+    qkvBias: z.boolean(),
+    initValues: z.number().positive().nullable(),
+    globalPool: z.enum(['token', 'avg']),
+    normEps: z.number().positive(),
+  })
+  .partial()
+  .strict();
 
 function registerVit(
   name: string,
@@ -277,20 +250,20 @@ function registerVit(
     family: 'vit',
     pretrainedCfg: cfg,
     timmParams,
-    build: (o, init) =>
-      new VisionTransformer(
-        name,
-        {
-          ...VIT_DEFAULTS,
-          ...arch,
-          imgSize: o.imageSize,
-          numClasses: o.numClasses,
-          ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
-          ...(o.dropPathRate !== undefined ? { dropPathRate: o.dropPathRate } : {}),
-          ...(o.args as Partial<VisionTransformerArgs> | undefined),
-        },
-        init,
-      ),
+    argsSchema: vitArgsSchema,
+    build: (o, args, init) => {
+      const a: VisionTransformerArgs = {
+        ...VIT_DEFAULTS,
+        ...arch,
+        ...args,
+        imgSize: o.imageSize,
+        numClasses: o.numClasses,
+        ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
+        ...(o.dropPathRate !== undefined ? { dropPathRate: o.dropPathRate } : {}),
+      };
+      if (a.embedDim % a.numHeads !== 0) throw new UserError(`model.args: ${name}'s embedDim ${a.embedDim} is not a multiple of numHeads ${a.numHeads}`);
+      return new VisionTransformer(name, a, init);
+    },
   });
 }
 
@@ -305,5 +278,6 @@ registerVit('vit_large_patch16_224', { patchSize: 16, embedDim: 1024, depth: 24,
 registerVit('vit_small_patch14_dinov2', { patchSize: 14, embedDim: 384, depth: 12, numHeads: 6, initValues: 1e-5 }, dinov2, { millions: 22.06, numClasses: 0 });
 registerVit('vit_base_patch14_dinov2', { patchSize: 14, embedDim: 768, depth: 12, numHeads: 12, initValues: 1e-5 }, dinov2, { millions: 86.58, numClasses: 0 });
 registerVit('vit_large_patch14_dinov2', { patchSize: 14, embedDim: 1024, depth: 24, numHeads: 16, initValues: 1e-5 }, dinov2, { millions: 304.37, numClasses: 0 });
-// A small ViT for demos and tests (as timm's test_vit).
-registerVit('test_vit', { patchSize: 16, embedDim: 64, depth: 6, numHeads: 2, mlpRatio: 3 }, { inputSize: 160, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 });
+// A small ViT for demos and tests: timm's test_vit (same names and shapes). It keeps ImageNet statistics
+// (timm's r160_in1k weights use 0.5): no pretrained test_vit is loaded here, and configs rely on them.
+registerVit('test_vit', { patchSize: 16, embedDim: 64, depth: 6, numHeads: 2, mlpRatio: 3 }, { inputSize: 160, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 }, { millions: 0.37, numClasses: 1000 });

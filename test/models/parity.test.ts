@@ -30,14 +30,14 @@ describeIfExists(FIXTURES_DIR)('parity with timm reference outputs (wasm, float3
     );
   });
 
-  test.each(fixtures)('%s loads strictly; logits and pre-logits within 1e-4 relative', (fixture) => {
+  test.each(fixtures)('%s loads strictly; logits and pre-logits within 1e-5 relative', (fixture) => {
     const run = runFixture(fixture, timmKwargsToArgs);
     expect(run.report.missing).toEqual([]);
     expect(run.report.unexpected).toEqual([]);
     expect(run.report.mismatched).toEqual([]);
     expect(run.report.replacedClassifier).toBeNull();
-    expect(run.errLogits).toBeLessThan(1e-4);
-    expect(run.errPreLogits).toBeLessThan(1e-4);
+    expect(run.errLogits).toBeLessThan(1e-5);
+    expect(run.errPreLogits).toBeLessThan(1e-5);
     expect(run.leaked).toBe(0);
     run.model.dispose();
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createModel, getModelEntry, listModels } from '../../src/models';
+import { checkModelArgs, createModel, getModelEntry, listModels } from '../../src/models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,28 +40,31 @@ describe('model registry', () => {
   });
 });
 
-describe.each(['test_vit', 'test_efficientnet'])('%s', (name) => {
-  test('logits and pre-logits have the right shapes, and forward leaks nothing', () => {
-    const model = createModel(name, { numClasses: 4, imageSize: 64, seed: 0 });
-    const x = tf.randomNormal([2, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const logits = model.forward(x);
-    const pre = model.preLogits(x);
-    expect(logits.shape).toEqual([2, 4]);
-    expect(pre.shape).toEqual([2, model.numFeatures]);
-    tf.dispose([logits, pre]);
-    expect(tf.memory().numTensors).toBe(before);
-    x.dispose();
-    model.dispose();
+describe('checked model args', () => {
+  test('an unknown key is a one-line user error naming it, with the closest allowed key', () => {
+    expect(() => createModel('test_vit', { numClasses: 2, args: { dept: 2 } })).toThrow(/^unknown key "model\.args\.dept" \(did you mean "depth"\?\) \(model test_vit\)$/);
+    expect(() => createModel('resnet18', { numClasses: 2, args: { zzzzzz: 1 } })).toThrow(/unknown key "model\.args\.zzzzzz" \(allowed: inChans, block, layers, channels, stemWidth\)/);
   });
 
-  test('parameter names follow timm (dotted, no duplicates) and getConfig is JSON', () => {
-    const model = createModel(name, { numClasses: 2, imageSize: 64 });
-    const names = model.namedVariables().map((v) => v.name);
-    expect(new Set(names).size).toBe(names.length);
-    names.forEach((n) => expect(n).toMatch(/^[a-z_]+[a-z0-9_.]*$/));
-    expect(JSON.parse(JSON.stringify(model.getConfig()))).toEqual(model.getConfig());
-    model.dispose();
+  test('a wrong type or value names the key and what it got; nested keys are named too', () => {
+    expect(() => createModel('test_vit', { numClasses: 2, args: { depth: 'two' } })).toThrow(/^model\.args\.depth: expected number, got "two"/);
+    expect(() => createModel('test_efficientnet', { numClasses: 2, args: { stages: [{ block: 'xx', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0 }] } })).toThrow(
+      /^model\.args\.stages\.0\.block: /,
+    );
+    expect(() => createModel('vit_tiny_patch16_224', { numClasses: 2, args: { embedDim: 30, numHeads: 4 } })).toThrow(/embedDim 30 is not a multiple of numHeads 4/);
+  });
+
+  test.each([
+    ['numClasses', 'numClasses'],
+    ['imgSize', 'model.imageSize'],
+    ['dropRate', 'model.dropRate'],
+  ])('args cannot set %s (set %s instead)', (key, instead) => {
+    expect(() => createModel('efficientnet_b0', { numClasses: 2, args: { [key]: 5 } })).toThrow(new RegExp(`^model\\.args\\.${key}: .*set ${instead.replace('.', '\\.')}`));
+  });
+
+  test('checkModelArgs checks without building, as config loading does', () => {
+    expect(() => checkModelArgs('densenet121', { growthRate: 8 })).not.toThrow();
+    expect(() => checkModelArgs('densenet121', { grothRate: 8 })).toThrow(/did you mean "growthRate"/);
   });
 });
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadPredictor, Predictor } from '../../src/predict/predictor';
 import { predictFiles } from '../../src/predict/predict';
 import { predict } from '../../src/predict/run';
-import { gradCam, vitTokensBeforeLastBlock } from '../../src/predict/gradcam';
+import { gradCam } from '../../src/predict/gradcam';
 import { VisionTransformer } from '../../src/models/vit';
 import { EfficientNet } from '../../src/models/efficientnet';
 import { formatPredictReport } from '../../src/predict/format';
@@ -120,9 +120,9 @@ describe('Grad-CAM', () => {
     const model = vit.model as VisionTransformer;
     const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
     const [viaTokens, direct] = tf.tidy(() => {
-      const t = vitTokensBeforeLastBlock(model, x);
-      const last = model.blocks[model.blocks.length - 1];
-      return [model.forwardHead(model.norm.forward(last.forward(t))).dataSync(), model.forward(x).dataSync()];
+      const target = model.camTarget(x);
+      expect(target.activations.shape).toEqual([1, 17, model.numFeatures]);
+      return [target.head(target.activations).dataSync(), model.forward(x).dataSync()];
     });
     Array.from(direct).forEach((v, i) => expect(viaTokens[i]).toBeCloseTo(v, 5));
     const cam = gradCam(model, x, 2);
