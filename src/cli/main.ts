@@ -9,6 +9,7 @@ import { exportBuilder, ExportArgs, runExport } from './export';
 import { benchBuilder, BenchArgs, runBenchCommand } from './bench';
 import { predictBuilder, PredictArgs, runPredict } from './predict';
 import { runServe, serveBuilder, ServeArgs } from './serve';
+import { runSweep, sweepBuilder, SweepArgs } from './sweep';
 import { packageVersion } from '../util/version';
 
 /**
@@ -49,6 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command<ServeArgs>('serve', 'a local web app: upload right and left eye photographs, see grades, heatmaps and the referral note', serveBuilder, (a) => {
       run = () => runServe(a);
+    })
+    .command<SweepArgs>('sweep', 'run a study (folds, seeds, grid) locally or on SLURM; --status, --wait, --resume, --ensemble', sweepBuilder, (a) => {
+      run = () => runSweep(a);
     })
     .strictOptions()
     .version(packageVersion())
