@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { computeMetrics, formatTextReport, MetricsReport, predictionsToMetricsInput, PredictionsTable, readPredictionsCsv, writePredictionsCsv } from '../eval';
 import { evaluate } from '../train/evaluate';
+import { runPaths } from '../train/run-dir';
 import { UserError } from '../util/errors';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { readPlan, PlanRow } from './plan';
@@ -65,11 +66,11 @@ export async function ensembleStudy(studyDir: string, options: EnsembleOptions =
       let file = runFiles.predictions(r.runDir);
       if (options.dataConfig) {
         const out = path.join(plan.dir, 'ensemble', name, target, 'members', r.name);
-        if (!fs.existsSync(path.join(out, 'predictions.csv'))) {
+        if (!fs.existsSync(runPaths(out).predictions)) {
           options.write?.(`${r.name}: predicting ${target}`);
           await evaluate({ runDir: r.runDir, dataConfig: options.dataConfig, out, bootstrap: 0 });
         }
-        file = path.join(out, 'predictions.csv');
+        file = runPaths(out).predictions;
       }
       tables.push({ table: readPredictionsCsv(file), file });
     }
@@ -88,8 +89,8 @@ export async function ensembleStudy(studyDir: string, options: EnsembleOptions =
       { bootstrap: resamples > 0 ? { resamples, seed: config.seed, groups: mean.groups } : undefined },
     );
     const outDir = path.join(plan.dir, 'ensemble', name, target);
-    writePredictionsCsv(path.join(outDir, 'predictions.csv'), mean);
-    writeJsonAtomic(path.join(outDir, 'metrics.json'), { split: target, members: rows.map((r) => r.name), ...report });
+    writePredictionsCsv(runPaths(outDir).predictions, mean);
+    writeJsonAtomic(runPaths(outDir).metrics, { split: target, members: rows.map((r) => r.name), ...report });
     writeFileAtomic(path.join(outDir, 'report.txt'), formatTextReport(report, { title: `Ensemble of ${rows.length} fold models (${name}): ${target}` }));
     results.push({ name, members: rows.map((r) => r.name), report, outDir });
   }

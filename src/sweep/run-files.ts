@@ -1,19 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { runPaths } from '../train/run-dir';
+
+/** Where a fold run keeps its predictions on its own validation fold (an eval output directory). */
+const OUT_OF_FOLD_DIR = 'eval-val';
 
 /**
- * The files of a run directory the sweep reads (README, "The run directory"), in one place so
- * the names are not spread over the executors and the aggregate.
+ * The run files the sweep reads, through train/run-dir (which owns the layout), plus the one
+ * directory a study adds to a fold run.
  */
 export const runFiles = {
-  metrics: (runDir: string) => path.join(runDir, 'metrics.json'),
-  manifest: (runDir: string) => path.join(runDir, 'manifest.json'),
-  predictions: (runDir: string) => path.join(runDir, 'predictions.csv'),
-  epochs: (runDir: string) => path.join(runDir, 'metrics.jsonl'),
-  lastCheckpoint: (runDir: string) => path.join(runDir, 'checkpoints', 'last'),
+  metrics: (runDir: string) => runPaths(runDir).metrics,
+  manifest: (runDir: string) => runPaths(runDir).manifest,
+  predictions: (runDir: string) => runPaths(runDir).predictions,
+  epochs: (runDir: string) => runPaths(runDir).epochRecords,
+  lastCheckpoint: (runDir: string) => runPaths(runDir).last,
   /** The fold model's predictions on its own validation fold: the out-of-fold predictions. */
-  outOfFoldDir: (runDir: string) => path.join(runDir, 'eval-val'),
-  outOfFoldPredictions: (runDir: string) => path.join(runDir, 'eval-val', 'predictions.csv'),
+  outOfFoldDir: (runDir: string) => path.join(runDir, OUT_OF_FOLD_DIR),
+  outOfFoldPredictions: (runDir: string) => runPaths(path.join(runDir, OUT_OF_FOLD_DIR)).predictions,
 };
 
 /** complete: trained and tested; interrupted: a checkpoint without the end (resume it); pending: nothing to resume. */
