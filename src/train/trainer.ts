@@ -15,7 +15,7 @@ import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { UserError } from '../util/errors';
-import { recoverReplacedDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { makeDirs, recoverReplacedDir, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { AdamOptimizer, ParamGroupEntry } from './optimizer';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
 import { EarlyStopping } from './early-stopping';
@@ -108,7 +108,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = await initBackend(config.backend);
   say(backend.message);
   if (!backend.gradients) throw new UserError(`the ${backend.name} backend cannot train here: ${backend.message.replace(/^.*cannot train: /, '')}`);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   writeJsonAtomic(path.join(outDir, 'config.json'), config);
 
   const dataset = await loadDataset(config.data, { seed: config.seed });

@@ -1,4 +1,5 @@
 import { DataConfig, DataSourceName } from '../config';
+import { withPositiveClass } from '../positive-class';
 import { withPreparedImages } from '../prepared-images';
 import { Dataset } from '../types';
 import { loadAptosDataset } from './aptos';
@@ -41,8 +42,15 @@ const LOADERS: { [S in DataSourceName]: Loader<S> } = {
  */
 export async function loadDataset(cfg: DataConfig, opts: LoadDatasetOptions): Promise<Dataset> {
   const load = LOADERS[cfg.source] as Loader<DataSourceName>;
-  const dataset = await load(cfg as never, opts);
-  return withPreparedImages(dataset, { preprocess: cfg.preprocess, minImageSize: cfg.minImageSize, cache: cfg.cache, cwd: opts.cwd, warn: opts.warn });
+  const dataset = withPositiveClass(await load(cfg as never, opts), cfg.positiveClass);
+  return withPreparedImages(dataset, {
+    preprocess: cfg.preprocess,
+    minImageSize: cfg.minImageSize,
+    maxImagePixels: cfg.maxImagePixels,
+    cache: cfg.cache,
+    cwd: opts.cwd,
+    warn: opts.warn,
+  });
 }
 
 export { loadCsvDataset } from './csv';
