@@ -1,4 +1,5 @@
 import { isUserError } from '../util/errors';
+import { describeFsError, isFsError } from '../util/fs';
 
 /** Exit codes of the command line (README, "Commands"). */
 export const EXIT_OK = 0;
@@ -11,8 +12,11 @@ export const EXIT_USER = 2;
  */
 export function reportError(e: unknown, verbose: boolean): number {
   const err: Error = e instanceof Error ? e : new Error(String(e));
-  if (isUserError(e)) {
-    process.stderr.write(`fundus-train: error: ${oneLine(err.message)}\n`);
+  // A file-system error (a folder given as a file, a full disk, a read-only mount) is the
+  // user's to fix: one line naming the path, exit 2.
+  if (isUserError(e) || isFsError(e)) {
+    const message = isFsError(e) ? describeFsError(e) : err.message;
+    process.stderr.write(`fundus-train: error: ${oneLine(message)}\n`);
     if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
     return EXIT_USER;
   }

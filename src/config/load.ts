@@ -9,7 +9,8 @@ import { experimentConfigSchema, ExperimentConfig } from './schema';
 /** Reads a YAML or JSON file into plain data; syntax errors name the file and line. */
 export function readConfigFile(file: string): unknown {
   if (!fs.existsSync(file)) throw new UserError(`config file not found: ${file}`);
-  const text = fs.readFileSync(file, 'utf8');
+  // A UTF-8 byte-order mark (Windows editors write one) is not part of the text; JSON.parse would refuse it.
+  const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   if (/\.json$/i.test(file)) {
     try {
       return JSON.parse(text);

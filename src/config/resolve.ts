@@ -35,7 +35,7 @@ export function resolveConfig(file: string, overrides: string[] = [], outOverrid
       // Unknown model: validation below names it.
     }
   }
-  const config = validateConfig(raw, shown);
+  const config = validateNamingOverrides(raw, shown, overrides);
   const configDir = path.dirname(abs);
   const entry = getModelEntry(config.model.name);
   config.model.imageSize ??= entry.pretrainedCfg.inputSize;
@@ -60,6 +60,22 @@ export function resolveConfig(file: string, overrides: string[] = [], outOverrid
   const outDir = path.resolve(outOverride ?? config.out ?? path.join('runs', defaultName));
   config.out = outDir;
   return { config, file: abs, outDir };
+}
+
+/** validateConfig, with a problem in a key given by `--set key=value` blamed on that `--set`, not on the file. */
+function validateNamingOverrides(raw: Record<string, unknown>, shown: string, overrides: string[]): ExperimentConfig {
+  try {
+    return validateConfig(raw, shown);
+  } catch (e) {
+    if (!(e instanceof UserError) || !e.message.startsWith(`${shown}: `)) throw e;
+    const problem = e.message.slice(shown.length + 2);
+    const culprit = overrides.find((o) => {
+      const key = o.slice(0, o.indexOf('=')).trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return new RegExp(`(^|[\\s"])${key}(["\\s:.]|$)`).test(problem);
+    });
+    if (!culprit) throw e;
+    throw new UserError(`--set ${culprit}: ${problem}`);
+  }
 }
 
 /**

@@ -153,6 +153,10 @@ export const commonShape = {
   skipBadImages: z.boolean().default(false),
   /** Images narrower or lower than this many pixels are bad input (a 1x1 file is no fundus photograph). */
   minImageSize: z.int().min(1).default(32),
+  /** Images of more pixels are refused from their header, before decoding (no fundus camera makes 50 megapixels). */
+  maxImagePixels: z.int().min(1).default(50_000_000),
+  /** Binary tasks: the class that counts as positive (sensitivity, the patient rule); null = the README's rule. */
+  positiveClass: z.string().min(1).nullable().default(null),
   cache: cacheConfigSchema.prefault({}),
 };
 

@@ -13,6 +13,13 @@ import { RgbImage } from './types';
 export type ResizeFit = 'cover' | 'fill';
 export const DEFAULT_RESIZE_FIT: ResizeFit = 'cover';
 
+/**
+ * Default of data.maxImagePixels: twice what the largest fundus cameras make (about 24
+ * megapixels). Larger images are refused from their header, before decoding, so a small
+ * file that claims 16000x16000 pixels (a decompression bomb) never allocates gigabytes.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
+
 /** What to tell the user when an image cannot be used. */
 const BAD_IMAGE_HINT = 'replace or remove the file, or set data.skipBadImages: true to skip unreadable images';
 
@@ -20,8 +27,20 @@ function oneLine(message: string): string {
   return message.replace(/\s+/g, ' ').trim();
 }
 
-function decodeError(file: string, e: unknown): UserError {
+/** The refusal of an image above the pixel limit, with its size read from the header. */
+export function tooManyPixelsError(file: string, width: number, height: number, maxPixels: number): UserError {
+  const mp = (n: number) => `${+(n / 1e6).toFixed(1)} megapixels`;
+  return new UserError(
+    `image ${file} is ${width}x${height} pixels (${mp(width * height)}), above data.maxImagePixels (${mp(maxPixels)}); no fundus camera makes such images: ${BAD_IMAGE_HINT}`,
+  );
+}
+
+async function decodeError(file: string, e: unknown, maxPixels: number): Promise<UserError> {
   if (!fs.existsSync(file)) return new UserError(`image file not found: ${file}; ${BAD_IMAGE_HINT}`);
+  if (e instanceof Error && /exceeds pixel limit/.test(e.message)) {
+    const meta = await sharp(file).metadata().catch(() => undefined);
+    if (meta?.width && meta.height) return tooManyPixelsError(file, meta.width, meta.height, maxPixels);
+  }
   const why = e instanceof Error ? oneLine(e.message) : String(e);
   return new UserError(`cannot decode image ${file} (${why}); ${BAD_IMAGE_HINT}`);
 }
@@ -31,8 +50,9 @@ function decodeError(file: string, e: unknown): UserError {
  * failOn 'truncated' rejects cut-off files but tolerates the harmless warnings (extraneous bytes)
  * that many real fundus JPEGs carry.
  */
-function open(file: string): Sharp {
-  return sharp(file, { failOn: 'truncated' }).autoOrient();
+function open(file: string, maxPixels: number): Sharp {
+  // limitInputPixels is checked against the header's dimensions before any pixel is decoded.
+  return sharp(file, { failOn: 'truncated', limitInputPixels: maxPixels }).autoOrient();
 }
 
 async function toRgb(pipeline: Sharp, file: string): Promise<RgbImage> {
@@ -42,11 +62,11 @@ async function toRgb(pipeline: Sharp, file: string): Promise<RgbImage> {
 }
 
 /** Decodes an image file to 8-bit RGB; a missing, corrupt, truncated or unsupported file is a UserError naming it. */
-export async function decodeImage(file: string): Promise<RgbImage> {
+export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
   try {
-    return await toRgb(open(file), file);
+    return await toRgb(open(file, maxPixels), file);
   } catch (e) {
-    throw e instanceof UserError ? e : decodeError(file, e);
+    throw e instanceof UserError ? e : await decodeError(file, e, maxPixels);
   }
 }
 
@@ -54,11 +74,11 @@ export async function decodeImage(file: string): Promise<RgbImage> {
  * Decodes and resizes in one sharp call, which lets libjpeg decode at a reduced scale
  * (several times faster for large photographs). Same geometry as `resizeRgb(decodeImage(file))`.
  */
-export async function decodeImageAtSize(file: string, size: number, fit: ResizeFit = DEFAULT_RESIZE_FIT): Promise<RgbImage> {
+export async function decodeImageAtSize(file: string, size: number, fit: ResizeFit = DEFAULT_RESIZE_FIT, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
   try {
-    return await toRgb(open(file).resize(size, size, { fit, position: 'centre' }), file);
+    return await toRgb(open(file, maxPixels).resize(size, size, { fit, position: 'centre' }), file);
   } catch (e) {
-    throw e instanceof UserError ? e : decodeError(file, e);
+    throw e instanceof UserError ? e : await decodeError(file, e, maxPixels);
   }
 }
 
@@ -66,11 +86,11 @@ export async function decodeImageAtSize(file: string, size: number, fit: ResizeF
  * Decodes so that neither side exceeds maxSide (aspect kept, never enlarged): the reduced-scale decode
  * for preprocessing that must see the whole photograph (the field of view) before cropping.
  */
-export async function decodeImageInside(file: string, maxSide: number): Promise<RgbImage> {
+export async function decodeImageInside(file: string, maxSide: number, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
   try {
-    return await toRgb(open(file).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }), file);
+    return await toRgb(open(file, maxPixels).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }), file);
   } catch (e) {
-    throw e instanceof UserError ? e : decodeError(file, e);
+    throw e instanceof UserError ? e : await decodeError(file, e, maxPixels);
   }
 }
 
@@ -82,7 +102,7 @@ export async function imageDimensions(file: string): Promise<{ width: number; he
     const turned = (meta.orientation ?? 1) >= 5;
     return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
   } catch (e) {
-    throw decodeError(file, e);
+    throw await decodeError(file, e, DEFAULT_MAX_IMAGE_PIXELS);
   }
 }
 

@@ -4,7 +4,17 @@ import { UserError } from '../util/errors';
 import { CacheConfig, PreprocessConfig } from './config';
 import { fileContentHash } from './content-hash';
 import { DiskImageCache } from './disk-cache';
-import { decodeImage, decodeImageAtSize, decodeImageInside, DEFAULT_RESIZE_FIT, imageDimensions, resizeRgb, tooSmallError } from './image';
+import {
+  decodeImage,
+  decodeImageAtSize,
+  decodeImageInside,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  DEFAULT_RESIZE_FIT,
+  imageDimensions,
+  resizeRgb,
+  tooManyPixelsError,
+  tooSmallError,
+} from './image';
 import { decodeSideFor, hasPreprocessing, preprocessRgb, PREPROCESS_VERSION } from './preprocess';
 import { Dataset, RgbImage, Sample } from './types';
 
@@ -12,6 +22,8 @@ export interface PreparedImagesOptions {
   preprocess: PreprocessConfig;
   /** Images with a side below this are bad input (UserError naming the file). */
   minImageSize: number;
+  /** Images of more pixels are refused from their header, before decoding (default 50 megapixels). */
+  maxImagePixels?: number;
   cache: CacheConfig;
   /** Folder a relative cache folder is taken from; default: the working directory. */
   cwd?: string;
@@ -49,14 +61,16 @@ export function withPreparedImages(dataset: Dataset, opts: PreparedImagesOptions
     if (width < opts.minImageSize || height < opts.minImageSize) throw tooSmallError(file, width, height, opts.minImageSize);
   };
 
+  const maxPixels = opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const fromFile = async (file: string, size: number | undefined): Promise<RgbImage> => {
     const { width, height } = await imageDimensions(file);
     checkSize(file, width, height);
-    if (size === undefined) return preprocessing ? preprocessRgb(await decodeImage(file), pre) : decodeImage(file);
-    if (!preprocessing) return decodeImageAtSize(file, size);
+    if (width * height > maxPixels) throw tooManyPixelsError(file, width, height, maxPixels);
+    if (size === undefined) return preprocessing ? preprocessRgb(await decodeImage(file, maxPixels), pre) : decodeImage(file, maxPixels);
+    if (!preprocessing) return decodeImageAtSize(file, size, DEFAULT_RESIZE_FIT, maxPixels);
     // Without the field-of-view crop the chain starts from the pipeline's own resize.
-    if (!pre.fovCrop) return preprocessRgb(await decodeImageAtSize(file, size), pre, size);
-    return preprocessRgb(await decodeImageInside(file, decodeSideFor(pre, size)), pre, size);
+    if (!pre.fovCrop) return preprocessRgb(await decodeImageAtSize(file, size, DEFAULT_RESIZE_FIT, maxPixels), pre, size);
+    return preprocessRgb(await decodeImageInside(file, decodeSideFor(pre, size), maxPixels), pre, size);
   };
 
   const generated = async (sample: Sample, size: number | undefined): Promise<RgbImage> => {

@@ -10,6 +10,8 @@ import { errorPage, PageContext, resultsPage, uploadPage } from './pages';
 import { Eye, EyeUpload, screen, Screening, screeningJson } from './screening';
 import { SerialQueue } from './serial';
 import { checkUploadedImage, UploadError } from './uploads';
+import { makeDirs } from '../util/fs';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../data/image';
 
 export const DEFAULT_MAX_UPLOAD_MB = 20;
 
@@ -60,13 +62,17 @@ export function describeError(err: FastifyError | Error, maxUploadMb: number): {
     case 'FST_ERR_CTP_EMPTY_BODY':
       return { status: 400, message: 'the request is empty: send the "right" and "left" photographs' };
   }
+  // busboy's parse errors carry no status: a request without a boundary, or cut short, is the client's fault.
+  if (/Boundary not found|Unexpected end of (form|multipart data)|Malformed part header|Part terminated early|Malformed urlencoded form/i.test(err.message)) {
+    return { status: 400, message: `the upload is not a complete multipart/form-data request (${err.message}); send the "right" and "left" photographs again` };
+  }
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) return { status, message: err.message };
   return { status: 500, message: 'the server could not process this request (the details are in its log); it keeps running, so try again or with other photographs' };
 }
 
 /** The uploaded photographs of one request, checked by content; an empty zone (no file chosen) is skipped. */
-async function readUploads(req: FastifyRequest, maxUploadBytes: number, minSide: number): Promise<EyeUpload[]> {
+async function readUploads(req: FastifyRequest, maxUploadBytes: number, minSide: number, maxPixels: number): Promise<EyeUpload[]> {
   if (!req.isMultipart()) throw new UploadError(415, 'send the photographs as a multipart/form-data upload with the fields "right" and "left"');
   const uploads: EyeUpload[] = [];
   for await (const part of req.parts({ limits: { fileSize: maxUploadBytes, files: 2, fields: 8, parts: 10 } })) {
@@ -79,7 +85,7 @@ async function readUploads(req: FastifyRequest, maxUploadBytes: number, minSide:
     uploads.push({ eye, filename: part.filename || `${eye} eye`, bytes, format: '' });
   }
   if (uploads.length === 0) throw new UploadError(400, 'no photograph was uploaded: choose a right-eye and a left-eye photograph');
-  for (const u of uploads) u.format = (await checkUploadedImage(u.bytes, `${EYE_LABEL[u.eye]} (${u.filename})`, minSide)).format;
+  for (const u of uploads) u.format = (await checkUploadedImage(u.bytes, `${EYE_LABEL[u.eye]} (${u.filename})`, minSide, maxPixels)).format;
   return uploads;
 }
 
@@ -87,7 +93,7 @@ async function readUploads(req: FastifyRequest, maxUploadBytes: number, minSide:
 function keep(dir: string, uploads: EyeUpload[], screening: Screening): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const folder = path.join(dir, `${stamp}-${randomBytes(3).toString('hex')}`);
-  fs.mkdirSync(folder, { recursive: true });
+  makeDirs(folder);
   for (const u of uploads) fs.writeFileSync(path.join(folder, `${u.eye}.${u.format === 'jpeg' ? 'jpg' : u.format}`), u.bytes, { mode: 0o600 });
   fs.writeFileSync(path.join(folder, 'result.json'), JSON.stringify(screeningJson(screening, false), null, 2) + '\n', { mode: 0o600 });
   return folder;
@@ -105,10 +111,12 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   const rule = options.rule ?? DEFAULT_REFERRAL_RULE;
   const displaySide = options.displaySide ?? 640;
   const minSide = predictor.config.data.minImageSize;
+  // Runs trained before data.maxImagePixels existed have no such key: the default applies.
+  const maxPixels = predictor.config.data.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const queue = new SerialQueue();
   const epoch = predictor.metadata.epoch ? `, epoch ${predictor.metadata.epoch}` : '';
   const ctx: PageContext = { model: `${predictor.config.model.name}${epoch}`, maxUploadMb, ruleText: referralRuleText(rule) };
-  if (options.keepUploads) fs.mkdirSync(options.keepUploads, { recursive: true });
+  if (options.keepUploads) makeDirs(options.keepUploads);
 
   const app = Fastify({ logger: false });
   await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 2 } });
@@ -136,7 +144,7 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   app.setNotFoundHandler((req, reply) => fail(req, reply, 404, `there is no page ${req.method} ${req.url}; the upload page is at /`));
 
   const run = async (req: FastifyRequest, heatmaps: boolean): Promise<Screening> => {
-    const uploads = await readUploads(req, maxUploadBytes, minSide);
+    const uploads = await readUploads(req, maxUploadBytes, minSide, maxPixels);
     const screening = await queue.run(() => screen(predictor, uploads, { rule, displaySide, heatmaps, tmpDir: options.tmpDir }));
     if (options.keepUploads) keep(options.keepUploads, uploads, screening);
     return screening;

@@ -84,7 +84,11 @@ export async function screen(predictor: Predictor, uploads: EyeUpload[], options
       const r = results[i];
       const u = uploads[i];
       const label = `${u.eye} eye (${u.filename})`;
-      if (!r.ok) throw new UploadError(422, `${label}: the photograph cannot be read (${r.error.replace(files[i], 'the upload').split(';')[0]})`);
+      if (!r.ok) {
+        // The decoder's reason, without the temporary file name or the hint meant for datasets.
+        const reason = r.error.split('; ')[0].replace(`cannot decode image ${files[i]} `, '').replace(/^\((.*)\)$/, '$1').split(files[i]).join('the photograph');
+        throw new UploadError(422, `${label}: the photograph cannot be read (${reason})`);
+      }
       predictions[u.eye] = r;
       const shown = await decodeImageInside(files[i], options.displaySide);
       const photo = await sharp(shown.data, { raw: { width: shown.width, height: shown.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();

@@ -1,4 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../data/image';
 
 /** Image formats the app accepts, by what the bytes say (never the file name). */
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'tiff', 'webp'] as const;
@@ -28,9 +29,14 @@ export function sniffImageFormat(bytes: Uint8Array): AcceptedFormat | null {
 /**
  * Checks that an uploaded file is a photograph the model can read: the magic bytes name an accepted
  * format, and the image decoder agrees (format and a plausible size in its header). Throws UploadError
- * (415 for the wrong kind of file, 422 for a damaged or tiny image) with a message naming the eye.
+ * (415 for the wrong kind of file, 422 for a damaged or tiny image, 413 above the pixel limit) with a message naming the eye.
  */
-export async function checkUploadedImage(bytes: Buffer, label: string, minSide: number): Promise<{ format: AcceptedFormat; width: number; height: number }> {
+export async function checkUploadedImage(
+  bytes: Buffer,
+  label: string,
+  minSide: number,
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS,
+): Promise<{ format: AcceptedFormat; width: number; height: number }> {
   if (bytes.length === 0) throw new UploadError(400, `${label}: the file is empty`);
   const format = sniffImageFormat(bytes);
   if (!format) {
@@ -49,6 +55,11 @@ export async function checkUploadedImage(bytes: Buffer, label: string, minSide: 
   const height = meta.height ?? 0;
   if (width < minSide || height < minSide) {
     throw new UploadError(422, `${label}: ${width}x${height} pixels is too small for a fundus photograph (at least ${minSide}x${minSide})`);
+  }
+  // From the header alone: a few kilobytes of PNG can claim 16000x16000 pixels (gigabytes once decoded).
+  if (width * height > maxPixels) {
+    const mp = (n: number) => `${+(n / 1e6).toFixed(1)} megapixels`;
+    throw new UploadError(413, `${label}: ${width}x${height} pixels (${mp(width * height)}) is above the limit of ${mp(maxPixels)}; no fundus camera makes such images`);
   }
   return { format, width, height };
 }

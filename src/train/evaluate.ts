@@ -89,7 +89,9 @@ export async function writeEvaluation(
     probs: preds.probs,
     groups,
   });
-  writeMetricsJson(dir, { split: context.split, checkpoint: context.checkpoint, loss: preds.loss, ...report });
+  // A binary task's second class is its positive one (data/positive-class.ts): say which in the file.
+  const positiveClass = dataset.task === 'binary' ? { positiveClass: dataset.classes[1] } : {};
+  writeMetricsJson(dir, { split: context.split, checkpoint: context.checkpoint, loss: preds.loss, ...positiveClass, ...report });
   const heading = title || `${context.split} split`;
   writeFileAtomic(reportFile(dir, 'report.txt'), formatTextReport(report, { title: heading }));
   writeFileAtomic(reportFile(dir, 'table.tex'), latexMetricsTable(report, { caption: heading }));

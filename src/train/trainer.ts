@@ -14,8 +14,9 @@ import { computeMetrics, MetricsReport } from '../eval/compute-metrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { monitorValue } from '../eval/monitors';
 import { checkMonitorsForTask } from '../config/monitors';
+import { positiveClassOf } from '../data/positive-class';
 import { UserError } from '../util/errors';
-import { recoverReplacedDir } from '../util/fs';
+import { makeDirs, recoverReplacedDir } from '../util/fs';
 import { AdamOptimizer } from './optimizer';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
 import { EarlyStopping } from './early-stopping';
@@ -130,11 +131,13 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
   const backend = await initBackend(config.backend);
   say(backend.message);
   if (!backend.gradients) throw new UserError(`the ${backend.name} backend cannot train here: ${backend.message.replace(/^.*cannot train: /, '')}`);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   writeRunConfig(outDir, config);
 
   const dataset = await loadDataset(config.data, { seed: config.seed });
   checkMonitorsForTask(config, dataset.task);
+  const positive = positiveClassOf(dataset, config.data.positiveClass);
+  if (positive) say(`positive class: ${positive.name} (${positive.reason})`);
   dataset.warnings.forEach(say);
   const splits = splitDataset(dataset, config.data.split, config.seed);
   const splitsText = splitsCsv(dataset, splits);

@@ -16,6 +16,8 @@ describe('dataConfigSchema', () => {
       prefetch: 2,
       skipBadImages: false,
       minImageSize: 32,
+      maxImagePixels: 50_000_000,
+      positiveClass: null,
       cache: { disk: true, dir: '.cache/fundus-train' },
     });
   });

@@ -15,6 +15,26 @@ function sortClassValues(values: string[]): string[] {
   return [...values].sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
 }
 
+/**
+ * Classes read from a 0/1 or graded column (integers that include 0 and 1) must run 0, 1, 2, ...
+ * without a gap: a 7 in a 0/1 column is a typo, not a third class. Other integer labels (0, 2,
+ * 10), text classes and data.classes are taken as they are.
+ */
+function assertNoGap(classes: string[], values: { value: string; line: number }[], csvFile: string, column: string): void {
+  if (!classes.every((c) => /^-?\d+$/.test(c.trim()))) return;
+  const numbers = classes.map((c) => Number(c));
+  if (!numbers.includes(0) || !numbers.includes(1)) return;
+  for (let i = 1; i < numbers.length; i++) {
+    if (numbers[i] === numbers[i - 1] + 1) continue;
+    const odd = classes[i];
+    const row = values.find((v) => v.value === odd)!.line;
+    throw new UserError(
+      `${csvFile} row ${row}, column "${column}": value "${odd}" leaves a gap in the classes ${classes.join(', ')} ` +
+        `(${numbers[i - 1] + 1}${numbers[i] - 1 > numbers[i - 1] + 1 ? `..${numbers[i] - 1}` : ''} never occur); fix the row if it is a typo, or list every class in data.classes`,
+    );
+  }
+}
+
 /** A 0/1 cell of a multi-label column ("1", "0", "1.0" are fine). */
 function parseFlag(table: CsvTable, line: number, column: string, value: string): number {
   const n = value === '' ? NaN : Number(value);
@@ -110,6 +130,7 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
       : mapping
         ? mapping.classes
         : sortClassValues([...new Set(values.map((v) => v.value))]);
+    if (!cfg.classes && !mapping) assertNoGap(classes, values, csvFile, classColumn);
     const index = new Map(classes.map((c, i) => [c, i]));
     for (const { values: cells, line } of table.rows) {
       const name = named(cells[col]);
@@ -138,17 +159,19 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
   if (withoutImage > 0) warnings.push(`${withoutImage} of ${table.rows.length} rows in ${csvFile} have no image in column "${table.header[imageCol]}" and were skipped`);
 
   // Each image once; every image present (or skipped and reported when the config allows).
-  const seen = new Map<string, number>();
+  // Keyed by the resolved file, so "x.jpg", "./x.jpg" and "sub/../x.jpg" are one image.
+  const seen = new Map<string, ParsedRow>();
   const missing: ParsedRow[] = [];
   const samples: Sample[] = [];
   const where = path.basename(csvFile);
   for (const r of rows) {
-    const earlier = seen.get(r.image);
-    if (earlier !== undefined) {
-      throw new UserError(`${csvFile} rows ${earlier} and ${r.line} both name image "${r.image}"; keep one row per image`);
-    }
-    seen.set(r.image, r.line);
     const file = path.resolve(imagesDir, r.image);
+    const earlier = seen.get(file);
+    if (earlier !== undefined) {
+      const names = earlier.image === r.image ? `"${r.image}"` : `"${earlier.image}" and "${r.image}", the same file`;
+      throw new UserError(`${csvFile} rows ${earlier.line} and ${r.line} both name image ${names}; keep one row per image`);
+    }
+    seen.set(file, r);
     if (!fs.existsSync(file)) {
       missing.push(r);
       continue;

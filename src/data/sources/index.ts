@@ -1,4 +1,5 @@
 import type { DataConfig } from '../config';
+import { withPositiveClass } from '../positive-class';
 import { withPreparedImages } from '../prepared-images';
 import { Dataset } from '../types';
 import { getDataSource } from './registry';
@@ -15,8 +16,15 @@ export { DATA_SOURCES, getDataSource } from './registry';
  * working directory.
  */
 export async function loadDataset(cfg: DataConfig, opts: LoadDatasetOptions): Promise<Dataset> {
-  const dataset = await getDataSource(cfg.source).load(cfg, opts);
-  return withPreparedImages(dataset, { preprocess: cfg.preprocess, minImageSize: cfg.minImageSize, cache: cfg.cache, cwd: opts.cwd, warn: opts.warn });
+  const dataset = withPositiveClass(await getDataSource(cfg.source).load(cfg, opts), cfg.positiveClass);
+  return withPreparedImages(dataset, {
+    preprocess: cfg.preprocess,
+    minImageSize: cfg.minImageSize,
+    maxImagePixels: cfg.maxImagePixels,
+    cache: cfg.cache,
+    cwd: opts.cwd,
+    warn: opts.warn,
+  });
 }
 
 export { loadCsvDataset } from './csv';

@@ -22,6 +22,10 @@ export class FileRange {
     } catch (e) {
       throw new UserError(`cannot open weight file ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      throw new UserError(`cannot read weight file ${file}: it is a folder or a device, not a file`);
+    }
     return new FileRange(file, fd);
   }
 
@@ -37,12 +41,7 @@ export class FileRange {
 
   /** Fills `target` from byte `position`; `what` names the bytes for the error if the file ends early. */
   readInto(target: Uint8Array, position: number, what: string): void {
-    if (position + target.byteLength > this.size) {
-      throw new UserError(
-        `${this.file}: ${what} lies past the end of the file (bytes ${position}..${position + target.byteLength}, ` +
-          `file has ${this.size}); the file is truncated or corrupt`,
-      );
-    }
+    this.check(position, target.byteLength, what);
     let done = 0;
     while (done < target.byteLength) {
       const n = fs.readSync(this.fd, target, done, Math.min(MAX_READ, target.byteLength - done), position + done);
@@ -53,9 +52,20 @@ export class FileRange {
 
   /** A fresh, 8-byte-aligned copy of `length` bytes at `position` (safe to view as any typed array). */
   read(position: number, length: number, what: string): Uint8Array {
+    // Checked before allocating: a length field of a crafted file may say 2^63.
+    this.check(position, length, what);
     const bytes = new Uint8Array(new ArrayBuffer(length));
     this.readInto(bytes, position, what);
     return bytes;
+  }
+
+  private check(position: number, length: number, what: string): void {
+    if (!Number.isSafeInteger(position) || !Number.isSafeInteger(length) || position < 0 || length < 0 || position + length > this.size) {
+      throw new UserError(
+        `${this.file}: ${what} lies past the end of the file (bytes ${position}..${position + length}, ` +
+          `file has ${this.size}); the file is truncated or corrupt`,
+      );
+    }
   }
 
   close(): void {

@@ -7,6 +7,7 @@
  * stand-in runs only its own JS code (for torch: copying bytes into a typed array).
  */
 import { UserError } from '../../util/errors';
+import { printable } from './printable';
 import { HostTensor, isHostTensor } from './tensor';
 
 /** An allow-listed Python global. `call` is its JS stand-in; without one it is only a value (a type or dtype). */
@@ -62,6 +63,10 @@ export interface UnpickleHooks {
 }
 
 const MARK = '(';
+/** LONG1/LONG4 integers past this many bytes are refused; state-dict checkpoints hold small numbers only. */
+const MAX_LONG_BYTES = 4096;
+/** Text integers (INT, LONG opcodes) past this many digits are refused, as CPython's default int_max_str_digits does. */
+const MAX_TEXT_DIGITS = 4300;
 const OPCODE_NAMES: Record<string, string> = {
   i: 'INST',
   o: 'OBJ',
@@ -111,9 +116,11 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
     return text;
   };
   const signedLittleEndian = (b: Uint8Array): number | bigint => {
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-    if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+    if (b.length > MAX_LONG_BYTES) fail(`pickle integer of ${b.length} bytes at byte ${pos - b.length} is above the ${MAX_LONG_BYTES}-byte limit; a weight file holds no such number`);
+    if (b.length === 0) return 0;
+    // One hex parse instead of a shift per byte, which is quadratic in the length.
+    let v = BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
+    if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
     return asNumberIfSafe(v);
   };
 
@@ -308,7 +315,7 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
       case 'F': {
         const text = line();
         const v = Number(text);
-        if (Number.isNaN(v) && !/nan/i.test(text)) fail(`pickle FLOAT "${text}" at byte ${at} is not a number`);
+        if (Number.isNaN(v) && !/nan/i.test(text)) fail(`pickle FLOAT "${printable(text)}" at byte ${at} is not a number`);
         stack.push(v);
         break;
       }
@@ -425,13 +432,14 @@ function asNumberIfSafe(v: bigint): number | bigint {
 }
 
 function parseTextInt(text: string, fail: (m: string) => never): number | bigint {
-  if (!/^[-+]?\d+$/.test(text.trim())) fail(`pickle integer "${text}" is not a number`);
+  if (text.length > MAX_TEXT_DIGITS + 2) fail(`pickle integer of ${text.length} digits is above the ${MAX_TEXT_DIGITS}-digit limit`);
+  if (!/^[-+]?\d+$/.test(text.trim())) fail(`pickle integer "${printable(text)}" is not a number`);
   return asNumberIfSafe(BigInt(text.trim()));
 }
 
 function parseMemoIndex(text: string, fail: (m: string) => never): number {
   const v = Number(text);
-  if (!Number.isSafeInteger(v) || v < 0) fail(`pickle memo index "${text}" is not a number`);
+  if (!Number.isSafeInteger(v) || v < 0) fail(`pickle memo index "${printable(text)}" is not a number`);
   return v;
 }
 

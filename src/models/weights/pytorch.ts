@@ -7,9 +7,21 @@
  * by the restricted unpickler with the allow-list below; nothing in it is executed.
  */
 import { UserError } from '../../util/errors';
+import { printable } from './printable';
 import { FileRange } from './file-range';
 import { PyGlobal, PyNative, PyObject, PyValue, describeValue, unpickle } from './pickle';
-import { HostTensor, assertLittleEndianHost, isHostTensor, bfloat16ToFloat32, elementCount, float16ToFloat32, float64ToFloat32, viewAs } from './tensor';
+import {
+  HostTensor,
+  assertLittleEndianHost,
+  bfloat16ToFloat32,
+  bytesOf,
+  bytesPerElement,
+  elementCount,
+  float16ToFloat32,
+  float64ToFloat32,
+  isHostTensor,
+  viewAs,
+} from './tensor';
 import { ZipArchive } from './zip';
 
 /** Element types of torch storages, as stored. */
@@ -71,8 +83,8 @@ interface Storage {
   element: StorageElement;
   /** Raw bytes, 8-byte aligned, in host (little-endian) order. */
   bytes: Uint8Array;
-  /** Whether a tensor already took `bytes` as its own data (later ones must copy). */
-  lent: boolean;
+  /** The bytes decoded as each element type a tensor reads them as (usually one), shared by its tensors. */
+  decoded: Map<StorageElement, HostTensor>;
 }
 
 /** record[key] for own keys only (a pickle may name "constructor" or "__proto__"). */
@@ -102,7 +114,7 @@ export function readPytorchCheckpoint(file: string): PyValue {
     }
     const byteOrderEntry = zip.entries.get(`${prefix}byteorder`);
     const byteOrder = byteOrderEntry ? Buffer.from(zip.read(byteOrderEntry)).toString('latin1').trim() : 'little';
-    if (byteOrder !== 'little' && byteOrder !== 'big') throw new UserError(`${file}: unknown byte order "${byteOrder}" in ${byteOrderEntry!.name}`);
+    if (byteOrder !== 'little' && byteOrder !== 'big') throw new UserError(`${file}: unknown byte order "${printable(byteOrder)}" in ${printable(byteOrderEntry!.name)}`);
 
     const storages = new Map<string, PyNative<Storage>>();
     const loadStorage = (pid: PyValue): PyValue => {
@@ -118,20 +130,21 @@ export function readPytorchCheckpoint(file: string): PyValue {
       const cached = storages.get(key);
       if (cached) return cached;
       const entry = zip.entries.get(`${prefix}data/${key}`);
-      if (!entry) throw new UserError(`${file}: storage ${key} is missing from the archive (${prefix}data/${key}); the file is incomplete`);
+      if (!entry) throw new UserError(`${file}: storage ${printable(key)} is missing from the archive (${printable(`${prefix}data/${key}`)}); the file is incomplete`);
       const width = ELEMENT_BYTES[element];
       if (entry.size < numel * width) {
-        throw new UserError(`${file}: storage ${key} holds ${entry.size} bytes but data.pkl says ${numel} elements of ${element}`);
+        throw new UserError(`${file}: storage ${printable(key)} holds ${entry.size} bytes but data.pkl says ${numel} elements of ${element}`);
       }
       const bytes = zip.read(entry);
       if (byteOrder === 'big') swapBytes(bytes, width);
-      const storage = new PyNative<Storage>('storage', { key, element, bytes, lent: false });
+      const storage = new PyNative<Storage>('storage', { key, element, bytes, decoded: new Map() });
       storages.set(key, storage);
       return storage;
     };
 
+    const budget: CopyBudget = { storedElements: 0, copiedElements: 0 };
     const tree = unpickle(zip.read(pickleEntry), `${file} (${pickleEntry.name})`, {
-      findGlobal: (module, name) => findTorchGlobal(file, module, name),
+      findGlobal: (module, name) => findTorchGlobal(file, budget, module, name),
       persistentLoad: loadStorage,
     });
     return tree;
@@ -170,15 +183,15 @@ function swapBytes(bytes: Uint8Array, width: number): void {
 }
 
 /** The allow-list: every Python name a state-dict checkpoint may mention, and what stands in for it. */
-function findTorchGlobal(file: string, module: string, name: string): PyValue {
-  const qualname = `${module}.${name}`;
+function findTorchGlobal(file: string, budget: CopyBudget, module: string, name: string): PyValue {
+  const qualname = printable(`${module}.${name}`, 200);
   const inert = (className: string) => new PyGlobal(className, (args) => new PyObject(className, args));
   switch (qualname) {
     case 'torch._utils._rebuild_tensor':
     case 'torch._utils._rebuild_tensor_v2':
-      return new PyGlobal(qualname, (args) => rebuildTensor(file, args[0], args[1], args[2], args[3], undefined));
+      return new PyGlobal(qualname, (args) => rebuildTensor(file, budget, args[0], args[1], args[2], args[3], undefined));
     case 'torch._utils._rebuild_tensor_v3':
-      return new PyGlobal(qualname, (args) => rebuildTensor(file, args[0], args[1], args[2], args[3], args[6]));
+      return new PyGlobal(qualname, (args) => rebuildTensor(file, budget, args[0], args[1], args[2], args[3], args[6]));
     case 'torch._utils._rebuild_parameter':
     case 'torch._utils._rebuild_parameter_with_state':
       return new PyGlobal(qualname, (args) => {
@@ -245,20 +258,43 @@ function intList(file: string, what: string, v: PyValue): number[] {
   return v as number[];
 }
 
+/**
+ * What a file's tensors may copy in all, in elements: views that are not plain slices of a
+ * storage (transposed, strided, broadcast) get their own data. A storage holding N elements
+ * yields slices for free; copies count against the stored elements of the file plus this
+ * allowance for broadcast (stride-0) views, so a file of a few hundred bytes cannot ask for
+ * gigabytes.
+ */
+const EXPANSION_ALLOWANCE = 2 ** 20;
+
+/** How much a file's tensors have copied so far, against what its storages hold. */
+interface CopyBudget {
+  storedElements: number;
+  copiedElements: number;
+}
+
 /** A tensor from `size` elements of `storage` starting at `offset`, `stride` apart per dimension. */
-function rebuildTensor(file: string, storageValue: PyValue, offsetValue: PyValue, sizeValue: PyValue, strideValue: PyValue, dtypeValue: PyValue | undefined): HostTensor {
+function rebuildTensor(
+  file: string,
+  budget: CopyBudget,
+  storageValue: PyValue,
+  offsetValue: PyValue,
+  sizeValue: PyValue,
+  strideValue: PyValue,
+  dtypeValue: PyValue | undefined,
+): HostTensor {
   if (!isStorage(storageValue)) throw new UserError(`${file}: a tensor is rebuilt from ${describeValue(storageValue)}, not from a storage`);
   const storage = storageValue.value;
   const size = intList(file, 'size', sizeValue);
   const stride = intList(file, 'stride', strideValue);
   if (typeof offsetValue !== 'number' || !Number.isSafeInteger(offsetValue) || offsetValue < 0) {
-    throw new UserError(`${file}: a tensor of storage ${storage.key} has storage offset ${describeValue(offsetValue)}`);
+    throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has storage offset ${describeValue(offsetValue)}`);
   }
-  if (stride.length !== size.length) throw new UserError(`${file}: a tensor of storage ${storage.key} has ${size.length} sizes but ${stride.length} strides`);
+  if (stride.length !== size.length) throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has ${size.length} sizes but ${stride.length} strides`);
   let element = storage.element;
   if (dtypeValue !== undefined) {
     const dtype = dtypeValue instanceof PyGlobal && dtypeValue.qualname.startsWith('torch.') ? lookup(TORCH_DTYPES, dtypeValue.qualname.slice(6)) : undefined;
-    if (!dtype) throw new UserError(`${file}: a tensor of storage ${storage.key} has dtype ${describeValue(dtypeValue)}, which fundus-train does not read`);
+    if (!dtype) throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has dtype ${describeValue(dtypeValue)}, which fundus-train does not read`);
     element = dtype;
   }
   const width = ELEMENT_BYTES[element];
@@ -268,27 +304,28 @@ function rebuildTensor(file: string, storageValue: PyValue, offsetValue: PyValue
   for (let d = 0; d < size.length; d++) if (size[d] > 0) last += (size[d] - 1) * stride[d];
   if (count > 0 && last >= available) {
     throw new UserError(
-      `${file}: a tensor of shape [${size.join(', ')}] reads element ${last} of storage ${storage.key}, which has ${available}; the file is corrupt`,
+      `${file}: a tensor of shape [${size.join(', ')}] reads element ${last} of storage ${printable(storage.key)}, which has ${available}; the file is corrupt`,
     );
   }
-  // Only a broadcast view (stride 0) can be larger than its storage; refuse absurd ones rather than run out of memory.
+  // Only a view with repeated elements (stride 0, overlapping strides) can be larger than its storage.
   if (count > MAX_VIEW_ELEMENTS) {
-    throw new UserError(`${file}: a tensor of storage ${storage.key} has shape [${size.join(', ')}], too large to be a weight; the file is corrupt`);
+    throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has shape [${size.join(', ')}], too large to be a weight; the file is corrupt`);
   }
-  let raw: Uint8Array;
-  let owned = false;
+  const whole = decodedStorage(storage, element, budget);
   if (isContiguous(size, stride)) {
-    raw = storage.bytes.subarray(offsetValue * width, (offsetValue + count) * width);
-    if (raw.byteLength === storage.bytes.byteLength && !storage.lent) {
-      // The tensor is its whole storage (the usual case in a state dict): hand the bytes over.
-      storage.lent = true;
-      owned = true;
-    }
-  } else {
-    raw = gather(storage.bytes, width, offsetValue, size, stride);
-    owned = true;
+    // A slice: it shares the decoded storage, as the tensors of one storage share memory in torch.
+    return { dtype: whole.dtype, shape: size, data: whole.data.subarray(offsetValue, offsetValue + count), sourceDType: whole.sourceDType };
   }
-  return decode(element, raw, owned, size);
+  const allowed = budget.storedElements + EXPANSION_ALLOWANCE;
+  if (budget.copiedElements + count > allowed) {
+    throw new UserError(
+      `${file}: a tensor of storage ${printable(storage.key)} with shape [${size.join(', ')}] and strides [${stride.join(', ')}] would copy ${count} elements, ` +
+        `beyond what the file's ${budget.storedElements} stored elements allow (${allowed - budget.copiedElements} left); the file is corrupt or crafted`,
+    );
+  }
+  budget.copiedElements += count;
+  const out = gather(bytesOf(whole.data), bytesPerElement(whole.dtype), offsetValue, size, stride);
+  return { dtype: whole.dtype, shape: size, data: viewAs(whole.dtype, out), sourceDType: whole.sourceDType };
 }
 
 function isContiguous(size: number[], stride: number[]): boolean {
@@ -342,31 +379,33 @@ function gather(bytes: Uint8Array, width: number, offset: number, size: number[]
   }
 }
 
-/** Raw elements → HostTensor; `owned` says `raw` may be kept as the tensor's data without a copy. */
-function decode(element: StorageElement, raw: Uint8Array, owned: boolean, shape: number[]): HostTensor {
-  const aligned = raw.byteOffset % 8 === 0 ? raw : copyAligned(raw);
-  const halves = () => new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
+/**
+ * The storage's elements read as `element`, decoded once (halves and doubles to float32) and
+ * kept, so every further tensor of the storage is a view of the same array rather than a copy.
+ */
+function decodedStorage(storage: Storage, element: StorageElement, budget: CopyBudget): HostTensor {
+  const cached = storage.decoded.get(element);
+  if (cached) return cached;
+  const width = ELEMENT_BYTES[element];
+  const n = Math.floor(storage.bytes.byteLength / width);
+  const raw = storage.bytes.subarray(0, n * width); // 8-byte aligned: zip entries are read into fresh buffers
+  const halves = () => new Uint16Array(raw.buffer, raw.byteOffset, n);
+  let decoded: HostTensor;
   switch (element) {
     case 'float16':
-      return { dtype: 'float32', shape, data: float16ToFloat32(halves()), sourceDType: 'F16' };
+      decoded = { dtype: 'float32', shape: [n], data: float16ToFloat32(halves()), sourceDType: 'F16' };
+      break;
     case 'bfloat16':
-      return { dtype: 'float32', shape, data: bfloat16ToFloat32(halves()), sourceDType: 'BF16' };
+      decoded = { dtype: 'float32', shape: [n], data: bfloat16ToFloat32(halves()), sourceDType: 'BF16' };
+      break;
     case 'float64':
-      return {
-        dtype: 'float32',
-        shape,
-        data: float64ToFloat32(new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8)),
-        sourceDType: 'F64',
-      };
-    default: {
-      const own = owned || aligned !== raw ? aligned : copyAligned(raw);
-      return { dtype: element, shape, data: viewAs(element, own) };
-    }
+      decoded = { dtype: 'float32', shape: [n], data: float64ToFloat32(new Float64Array(raw.buffer, raw.byteOffset, n)), sourceDType: 'F64' };
+      break;
+    default:
+      decoded = { dtype: element, shape: [n], data: viewAs(element, raw) };
   }
-}
-
-function copyAligned(raw: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new ArrayBuffer(raw.byteLength));
-  out.set(raw);
-  return out;
+  if (decoded.sourceDType === undefined) delete decoded.sourceDType;
+  storage.decoded.set(element, decoded);
+  budget.storedElements += n;
+  return decoded;
 }

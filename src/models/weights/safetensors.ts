@@ -8,6 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
+import { makeDirs } from '../../util/fs';
+import { printable } from './printable';
 import { FileRange } from './file-range';
 import {
   HostDType,
@@ -49,6 +51,10 @@ const HOST_TO_FILE_DTYPE: Record<HostDType, string> = {
 
 /** The reference implementation refuses headers above 100 MB; so do we (a bigger one is a corrupt length). */
 const MAX_HEADER_BYTES = 100 * 1000 * 1000;
+/** More tensors than any model has (the largest timm models have a few thousand). */
+const MAX_ENTRIES = 1 << 18;
+/** Dimensions per tensor; weights have at most 5. */
+const MAX_RANK = 32;
 
 export interface SafetensorsEntry {
   name: string;
@@ -77,12 +83,13 @@ function isCount(v: unknown): v is number {
 }
 
 function parseEntry(file: string, name: string, raw: unknown, dataLength: number): SafetensorsEntry {
-  const where = `tensor "${name}"`;
+  const where = `tensor "${printable(name)}"`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, `${where} is not a {dtype, shape, data_offsets} object in the header`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== 'string') fail(file, `${where} has no dtype in the header`);
   const kind = Object.hasOwn(FILE_DTYPES, dtype) ? FILE_DTYPES[dtype] : undefined;
-  if (!kind) fail(file, `${where} has dtype ${dtype}, which fundus-train does not read (it reads ${Object.keys(FILE_DTYPES).join(', ')})`);
+  if (!kind) fail(file, `${where} has dtype ${printable(dtype)}, which fundus-train does not read (it reads ${Object.keys(FILE_DTYPES).join(', ')})`);
+  if (Array.isArray(shape) && shape.length > MAX_RANK) fail(file, `${where} has ${shape.length} dimensions, above the limit of ${MAX_RANK}`);
   if (!Array.isArray(shape) || !shape.every(isCount)) fail(file, `${where} has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     fail(file, `${where} has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with 0 <= begin <= end`);
@@ -103,7 +110,7 @@ function parseMetadata(file: string, raw: unknown): Record<string, string> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '__metadata__ in the header is not a {string: string} object');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') fail(file, `__metadata__ entry "${k}" is not a string`);
+    if (typeof v !== 'string') fail(file, `__metadata__ entry "${printable(k)}" is not a string`);
     out[k] = v;
   }
   return out;
@@ -114,8 +121,8 @@ function checkCoverage(file: string, entries: SafetensorsEntry[], dataLength: nu
   let covered = 0;
   let previous: SafetensorsEntry | undefined;
   for (const e of entries) {
-    if (e.begin < covered) fail(file, `tensor "${e.name}" (bytes ${e.begin}..${e.end}) overlaps tensor "${previous!.name}" (bytes ${previous!.begin}..${previous!.end})`);
-    if (e.begin > covered) fail(file, `${e.begin - covered} bytes before tensor "${e.name}" belong to no tensor; the header does not index the data`);
+    if (e.begin < covered) fail(file, `tensor "${printable(e.name)}" (bytes ${e.begin}..${e.end}) overlaps tensor "${printable(previous!.name)}" (bytes ${previous!.begin}..${previous!.end})`);
+    if (e.begin > covered) fail(file, `${e.begin - covered} bytes before tensor "${printable(e.name)}" belong to no tensor; the header does not index the data`);
     covered = e.end;
     previous = e;
   }
@@ -134,15 +141,22 @@ function readHeaderFrom(range: FileRange): SafetensorsHeader {
   }
   const n = Number(length);
   if (n > MAX_HEADER_BYTES) fail(file, `safetensors header length ${n} is above the 100 MB limit; the file is corrupt`);
+  const headerBytes = Buffer.from(range.read(8, n, 'the header'));
+  // Every tensor has a "data_offsets" key: counting them first refuses a huge header without parsing it.
+  let offsets = 0;
+  for (let at = headerBytes.indexOf('"data_offsets"'); at >= 0 && offsets <= MAX_ENTRIES; at = headerBytes.indexOf('"data_offsets"', at + 1)) offsets++;
+  if (offsets > MAX_ENTRIES) fail(file, `safetensors header lists more than ${MAX_ENTRIES} tensors, the limit; the file is corrupt`);
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(range.read(8, n, 'the header')).toString('utf8'));
+    json = JSON.parse(headerBytes.toString('utf8'));
   } catch (e) {
     fail(file, `safetensors header is not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(file, 'safetensors header is not a JSON object');
   const dataStart = 8 + n;
   const dataLength = range.size - dataStart;
+  const tensorCount = Object.keys(json as Record<string, unknown>).filter((k) => k !== '__metadata__').length;
+  if (tensorCount > MAX_ENTRIES) fail(file, `safetensors header lists ${tensorCount} tensors, above the limit of ${MAX_ENTRIES}; the file is corrupt`);
   const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
@@ -187,7 +201,7 @@ export function readSafetensors(file: string): StateDict {
     const header = readHeaderFrom(range);
     const dict: StateDict = new Map();
     for (const entry of header.entries) {
-      const bytes = range.read(header.dataStart + entry.begin, entry.end - entry.begin, `tensor "${entry.name}"`);
+      const bytes = range.read(header.dataStart + entry.begin, entry.end - entry.begin, `tensor "${printable(entry.name)}"`);
       dict.set(entry.name, decode(entry, bytes));
     }
     return dict;
@@ -230,7 +244,7 @@ export function writeSafetensors(file: string, dict: StateDict, metadata?: Recor
   const lengthBytes = Buffer.alloc(8);
   lengthBytes.writeBigUInt64LE(BigInt(jsonBytes.length));
 
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, 'w');
   try {

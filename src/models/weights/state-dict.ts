@@ -6,6 +6,7 @@
  * thing done is reported as a note.
  */
 import { UserError } from '../../util/errors';
+import { printable } from './printable';
 import { FileRange } from './file-range';
 import { PyValue, describeValue } from './pickle';
 import { isLegacyPytorchHead, isZipHead, readPytorchCheckpoint } from './pytorch';
@@ -19,6 +20,9 @@ const WRAPPER_KEYS = ['state_dict', 'model_state_dict', 'model', 'module'];
 
 /** Name prefixes added by wrappers of the model: DataParallel / DistributedDataParallel, torch.compile. */
 const WRAPPER_PREFIXES = ['module.', '_orig_mod.'];
+
+/** Checkpoints wrap their weights one or two dicts deep; past this the file is not a checkpoint. */
+const MAX_WRAPPER_DEPTH = 16;
 
 export interface NormalisedStateDict {
   stateDict: StateDict;
@@ -65,30 +69,40 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
   const notes: string[] = [];
   let current: PyValue = content as PyValue;
   const path: string[] = [];
-  const where = () => (path.length === 0 ? 'the top level' : path.map((k) => `["${k}"]`).join(''));
+  const where = () => (path.length === 0 ? 'the top level' : path.map((k) => `["${printable(k)}"]`).join(''));
+  // A crafted pickle can make a dict its own entry ({'state_dict': <itself>}); descend each dict once.
+  const visited = new Set<PyValue>();
 
   for (;;) {
+    if (visited.has(current)) {
+      throw new UserError(`${source} holds a dict that contains itself at ${where()}, so no state dict can be found there; the file is corrupt or crafted`);
+    }
+    if (path.length > MAX_WRAPPER_DEPTH) {
+      throw new UserError(`${source} nests its weights more than ${MAX_WRAPPER_DEPTH} dicts deep (at ${where().slice(0, 200)}...); expected a state dict`);
+    }
+    visited.add(current);
     if (!(current instanceof Map)) {
       throw new UserError(`${source} holds ${describeValue(current)} at ${where()}, not a dict of tensors; expected a state dict (torch.save(model.state_dict(), path))`);
     }
     const dict: Map<PyValue, PyValue> = current;
     if ([...dict.values()].some(isHostTensor)) break;
     const keys = [...dict.keys()];
-    const keyNames = keys.map((k) => (typeof k === 'string' ? k : describeValue(k)));
+    const keyNames = keys.map((k) => (typeof k === 'string' ? printable(k) : describeValue(k)));
     let next = WRAPPER_KEYS.find((k) => dict.get(k) instanceof Map);
     if (next === undefined) {
       // No known wrapper: accept a single entry that contains tensors somewhere (e.g. DINO's "teacher").
-      const holders = keys.filter((k): k is string => typeof k === 'string' && containsTensor(dict.get(k) as PyValue, new Set(), 0));
+      const known = new Map<PyValue, boolean>();
+      const holders = keys.filter((k): k is string => typeof k === 'string' && containsTensor(dict.get(k) as PyValue, known, 0));
       if (holders.length !== 1) {
-        const hint = holders.length > 1 ? `several entries hold tensors (${holders.join(', ')}); extract one` : 'no tensors found';
+        const hint = holders.length > 1 ? `several entries hold tensors (${summarise(holders.map((h) => printable(h)))}); extract one` : 'no tensors found';
         throw new UserError(
           `${source} holds no state dict at ${where()} (keys: ${summarise(keyNames)}): ${hint}; expected tensors or one of ${WRAPPER_KEYS.join(', ')}`,
         );
       }
       next = holders[0];
     }
-    const rest = keyNames.filter((k) => k !== next);
-    notes.push(`used the "${next}" entry of ${where()}${rest.length > 0 ? ` (ignored: ${summarise(rest)})` : ''}`);
+    const rest = keyNames.filter((k) => k !== printable(next!));
+    notes.push(`used the "${printable(next)}" entry of ${where()}${rest.length > 0 ? ` (ignored: ${summarise(rest)})` : ''}`);
     path.push(next);
     current = dict.get(next) as PyValue;
   }
@@ -97,7 +111,7 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
   const skipped: string[] = [];
   for (const [key, value] of current as Map<PyValue, PyValue>) {
     if (typeof key === 'string' && isHostTensor(value)) stateDict.set(key, value as HostTensor);
-    else skipped.push(typeof key === 'string' ? `${key} (${describeValue(value)})` : describeValue(key));
+    else skipped.push(typeof key === 'string' ? `${printable(key)} (${describeValue(value)})` : describeValue(key));
   }
   if (skipped.length > 0) notes.push(`skipped ${skipped.length} entries that are not tensors: ${summarise(skipped)}`);
 
@@ -120,14 +134,22 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
   return { stateDict: renamed, notes };
 }
 
-/** Whether tensors lie anywhere inside `v` (containers may be cyclic or absurdly deep in a crafted pickle). */
-function containsTensor(v: PyValue, seen: Set<PyValue>, depth: number): boolean {
+/**
+ * Whether tensors lie anywhere inside `v`. Containers may be cyclic, absurdly deep or shared by
+ * many keys in a crafted pickle, so each one is looked at once: `known` remembers answers
+ * (false while a container is still being looked at, which cuts cycles).
+ */
+function containsTensor(v: PyValue, known: Map<PyValue, boolean>, depth: number): boolean {
   if (isHostTensor(v)) return true;
-  if (typeof v !== 'object' || v === null || seen.has(v) || depth > 32) return false;
-  seen.add(v);
-  if (v instanceof Map) return [...v.values()].some((x) => containsTensor(x, seen, depth + 1));
-  if (Array.isArray(v)) return v.some((x) => containsTensor(x, seen, depth + 1));
-  return false;
+  if (typeof v !== 'object' || v === null || depth > 32) return false;
+  const answer = known.get(v);
+  if (answer !== undefined) return answer;
+  known.set(v, false);
+  let found = false;
+  if (v instanceof Map) found = [...v.values()].some((x) => containsTensor(x, known, depth + 1));
+  else if (Array.isArray(v)) found = v.some((x) => containsTensor(x, known, depth + 1));
+  known.set(v, found);
+  return found;
 }
 
 function summarise(items: string[]): string {

@@ -8,6 +8,7 @@
  */
 import * as zlib from 'zlib';
 import { UserError } from '../../util/errors';
+import { printable } from './printable';
 import { FileRange } from './file-range';
 
 export interface ZipEntry {
@@ -27,6 +28,10 @@ const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
+/** torch.save writes one entry per storage; an archive claiming more is not a checkpoint. */
+const MAX_ENTRIES = 1 << 18;
+/** Deflate cannot expand data by more than about 1032:1; an entry declaring more is a lie or a bomb. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
@@ -70,6 +75,7 @@ export class ZipArchive {
       ({ count, directorySize, directoryOffset } = this.readZip64End(eocdPosition));
     }
     if (directoryOffset + directorySize > eocdPosition) this.fail('the zip directory lies past its end record; the file is truncated or corrupt');
+    if (count > MAX_ENTRIES) this.fail(`the zip directory claims ${count} entries, above the limit of ${MAX_ENTRIES}; the file is corrupt`);
     const directory = this.range.read(directoryOffset, directorySize, 'the zip directory');
     const view = new DataView(directory.buffer);
     let p = 0;
@@ -85,16 +91,18 @@ export class ZipArchive {
       const commentLength = view.getUint16(p + 32, true);
       let localHeaderOffset = view.getUint32(p + 42, true);
       const name = Buffer.from(directory.subarray(p + 46, p + 46 + nameLength)).toString('utf8');
-      if (flags & 1) this.fail(`zip entry ${name} is encrypted`);
+      if (flags & 1) this.fail(`zip entry ${printable(name)} is encrypted`);
       // Zip64 sizes live in extra field 0x0001, each present only where the 32-bit field is saturated.
       let e = p + 46 + nameLength;
       const extraEnd = e + extraLength;
+      if (extraEnd + commentLength > directorySize) this.fail(`zip directory entry ${i} (${printable(name)}) runs past the end of the directory; the file is corrupt`);
       while (e + 4 <= extraEnd) {
         const id = view.getUint16(e, true);
         const length = view.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
           const next = (): number => {
+            if (q + 8 > e + 4 + length || q + 8 > extraEnd) this.fail(`zip entry ${printable(name)} has a truncated zip64 extra field; the file is corrupt`);
             const v = Number(view.getBigUint64(q, true));
             q += 8;
             return v;
@@ -126,29 +134,34 @@ export class ZipArchive {
 
   /** The entry's bytes, uncompressed, CRC-checked, in a fresh 8-byte-aligned buffer. */
   read(entry: ZipEntry): Uint8Array {
-    const local = new DataView(this.range.read(entry.localHeaderOffset, 30, `the zip header of ${entry.name}`).buffer);
-    if (local.getUint32(0, true) !== LOCAL_SIGNATURE) this.fail(`zip entry ${entry.name} has a corrupt local header`);
+    const local = new DataView(this.range.read(entry.localHeaderOffset, 30, `the zip header of ${printable(entry.name)}`).buffer);
+    if (local.getUint32(0, true) !== LOCAL_SIGNATURE) this.fail(`zip entry ${printable(entry.name)} has a corrupt local header`);
     // The local extra field may differ from the central one (torch pads it to align the data).
     const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
     let bytes: Uint8Array;
     if (entry.method === 0) {
-      if (entry.compressedSize !== entry.size) this.fail(`stored zip entry ${entry.name} has inconsistent sizes`);
-      bytes = this.range.read(dataOffset, entry.size, `zip entry ${entry.name}`);
+      if (entry.compressedSize !== entry.size) this.fail(`stored zip entry ${printable(entry.name)} has inconsistent sizes`);
+      bytes = this.range.read(dataOffset, entry.size, `zip entry ${printable(entry.name)}`);
     } else if (entry.method === 8) {
-      const compressed = this.range.read(dataOffset, entry.compressedSize, `zip entry ${entry.name}`);
+      if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+        this.fail(`zip entry ${printable(entry.name)} declares ${entry.size} bytes from ${entry.compressedSize} compressed, more than deflate can produce; the file is corrupt`);
+      }
+      const compressed = this.range.read(dataOffset, entry.compressedSize, `zip entry ${printable(entry.name)}`);
       let inflated: Buffer;
       try {
-        inflated = zlib.inflateRawSync(compressed);
+        // Never more than the declared size: a deflate bomb stops there instead of filling memory.
+        inflated = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.size) });
       } catch (e) {
-        this.fail(`zip entry ${entry.name} does not inflate (${(e as Error).message})`);
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.fail(`zip entry ${printable(entry.name)} inflates to more than its declared ${entry.size} bytes; the file is corrupt`);
+        this.fail(`zip entry ${printable(entry.name)} does not inflate (${(e as Error).message})`);
       }
-      if (inflated.byteLength !== entry.size) this.fail(`zip entry ${entry.name} inflates to ${inflated.byteLength} bytes, not ${entry.size}`);
+      if (inflated.byteLength !== entry.size) this.fail(`zip entry ${printable(entry.name)} inflates to ${inflated.byteLength} bytes, not ${entry.size}`);
       bytes = new Uint8Array(new ArrayBuffer(inflated.byteLength));
       bytes.set(inflated);
     } else {
-      this.fail(`zip entry ${entry.name} uses compression method ${entry.method}; only stored and deflate entries are read`);
+      this.fail(`zip entry ${printable(entry.name)} uses compression method ${entry.method}; only stored and deflate entries are read`);
     }
-    if (zlib.crc32(bytes) >>> 0 !== entry.crc32) this.fail(`zip entry ${entry.name} fails its CRC check; the file is corrupt`);
+    if (zlib.crc32(bytes) >>> 0 !== entry.crc32) this.fail(`zip entry ${printable(entry.name)} fails its CRC check; the file is corrupt`);
     return bytes;
   }
 }

@@ -94,14 +94,15 @@ describe('image-folder source: split folders and patients', () => {
     await writeImage(path.join(root, 'validation/normal/4_right.jpg'));
     await writeImage(path.join(root, 'test/normal/5_left.jpg'));
     const ds = await loadDataset(folderConfig(root), { seed: 1 });
-    expect(ds.classes).toEqual(['glaucoma', 'normal']);
+    // "normal" names the healthy class, so glaucoma is the positive (second) class.
+    expect(ds.classes).toEqual(['normal', 'glaucoma']);
     expect(ds.samples.map((s) => [s.id, s.label, s.split, s.group])).toEqual([
-      ['training/glaucoma/1_left.jpg', 0, 'train', '1'],
-      ['training/glaucoma/1_right.jpg', 0, 'train', '1'],
-      ['validation/glaucoma/3_left.jpg', 0, 'val', '3'],
-      ['test/normal/5_left.jpg', 1, 'test', '5'],
-      ['training/normal/2_left.jpg', 1, 'train', '2'],
-      ['validation/normal/4_right.jpg', 1, 'val', '4'],
+      ['training/glaucoma/1_left.jpg', 1, 'train', '1'],
+      ['training/glaucoma/1_right.jpg', 1, 'train', '1'],
+      ['validation/glaucoma/3_left.jpg', 1, 'val', '3'],
+      ['test/normal/5_left.jpg', 0, 'test', '5'],
+      ['training/normal/2_left.jpg', 0, 'train', '2'],
+      ['validation/normal/4_right.jpg', 0, 'val', '4'],
     ]);
     const pooled = await loadDataset(folderConfig(root, { officialSplit: false }), { seed: 1 });
     expect(pooled.samples.every((s) => s.split === undefined)).toBe(true);
