@@ -11,6 +11,7 @@ import { ImageBatches } from '../data/pipeline';
 import { ImageCache } from '../data/image-cache';
 import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
+import { bundleMetadata } from '../models/bundle';
 import { withStochasticContext } from '../models/layers/stochastic';
 import { computeMetrics, MetricsReport } from '../eval/computeMetrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
@@ -218,7 +219,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }),
   );
 
-  const metadata = { model: model.modelName, classes: JSON.stringify(dataset.classes), task: dataset.task, image_size: String(imageSize) };
+  const metadata = bundleMetadata(model, config, dataset, configHash(config));
   let stoppedEarly = false;
   let entries: ParamGroupEntry[] = [];
   let entriesPhase: Phase | null = null;
