@@ -33,6 +33,10 @@ export { softmaxCrossEntropy, bceWithLogits } from './train/losses';
 export * from './eval';
 
 export { loadPredictor } from './predict/predictor';
+export { loadModelSource } from './predict/model-source';
+export { exportModel } from './export/export-model';
+export { loadBundleModel } from './export/bundle-source';
+export { bundleMetadata, parseBundle } from './models/bundle';
 export { predictFiles } from './predict/predict';
 export { predict } from './predict/run';
 export { gradCam } from './predict/gradcam';

@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .command<ScoreArgs>('score', 'metrics with confidence intervals from any predictions CSV', scoreBuilder, (a) => {
       run = () => runScore(a);
     })
-    .command<ExportArgs>('export', "export a run's model: TensorFlow.js files or timm-named safetensors", exportBuilder, (a) => {
+    .command<ExportArgs>('export', "export a run's model: a TensorFlow.js GraphModel, ONNX, or timm-named safetensors", exportBuilder, (a) => {
       run = () => runExport(a);
     })
     .command<ReportArgs>('report <runs..>', 'one LaTeX table (and a text table) comparing several runs', reportBuilder, (a) => {

@@ -24,7 +24,7 @@ export function predictBuilder(y: Argv): Argv<PredictArgs> {
   return y
     .positional('images', { type: 'string', array: true, default: [], describe: 'image files, folders, or quoted glob patterns ("photos/*.jpg")' })
     .option('run', { type: 'string', describe: "run directory (its best checkpoint, else last)" })
-    .option('checkpoint', { type: 'string', describe: 'checkpoint directory (<run>/checkpoints/best); the run\'s config.json is found two folders up' })
+    .option('checkpoint', { type: 'string', describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file' })
     .option('which', { choices: ['best', 'last'] as const, describe: 'with --run: which checkpoint (default best)' })
     .option('pair', { type: 'string', array: true, nargs: 2, describe: 'an eye pair: RIGHT LEFT (repeatable)' })
     .option('pairs', { type: 'string', describe: 'CSV of eye pairs with columns right,left[,patient]' })

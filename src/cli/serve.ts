@@ -19,7 +19,7 @@ export interface ServeArgs {
 export function serveBuilder(y: Argv): Argv<ServeArgs> {
   return y
     .option('run', { type: 'string', describe: 'run directory (its best checkpoint, else last)' })
-    .option('checkpoint', { type: 'string', describe: 'checkpoint directory (<run>/checkpoints/best)' })
+    .option('checkpoint', { type: 'string', describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file' })
     .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port to listen on (0: any free port)' })
     .option('host', { type: 'string', default: DEFAULT_HOST, describe: 'interface to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)' })
     .option('keep-uploads', { type: 'string', describe: 'keep each request\'s photographs and result in this folder (default: nothing is kept)' })

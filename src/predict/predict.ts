@@ -55,6 +55,7 @@ export async function predictFiles(predictor: Predictor, files: string[], option
   if (options.cam && !predictor.backend.gradients) {
     throw new UserError(`heatmaps need gradients, which the ${predictor.backend.name} backend cannot compute here (${predictor.backend.message}); leave out --cam or use another backend`);
   }
+  if (options.cam && predictor.noHeatmaps) throw new UserError(`${predictor.noHeatmaps}; or leave out --cam`);
   model.setTraining(false);
   const views = ttaViews(predictor.config, options.tta ?? false);
   const results = new Array<ImageResult | undefined>(files.length);
@@ -63,11 +64,13 @@ export async function predictFiles(predictor: Predictor, files: string[], option
   const C = classes.length;
   for await (const batch of preparedBatches(predictor, files, failures, options.batchSize)) {
     const n = batch.size;
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [n, S, S, 3]);
-      const sum = views.map((v) => probabilities(model.forward(v.apply(x)), predictor.loss)).reduce((a, b) => tf.add(a, b));
-      return tf.div(sum, views.length);
-    });
+    const probs = predictor.forwardAsync
+      ? await viewMean(predictor, views, batch.x, [n, S, S, 3])
+      : tf.tidy(() => {
+          const x = tf.tensor4d(batch.x, [n, S, S, 3]);
+          const sum = views.map((v) => probabilities(model.forward(v.apply(x)), predictor.loss)).reduce((a, b) => tf.add(a, b));
+          return tf.div(sum, views.length);
+        });
     const p = (await probs.data()) as Float32Array;
     probs.dispose();
     for (let k = 0; k < n; k++) {
@@ -83,6 +86,24 @@ export async function predictFiles(predictor: Predictor, files: string[], option
   }
   for (const f of failures) results[f.index] = { ok: false, file: f.file, error: f.error };
   return results.map((r, i) => r ?? { ok: false, file: files[i], error: 'could not be read' });
+}
+
+/** The mean probabilities over the views, for a model another runtime runs asynchronously (ONNX Runtime). */
+async function viewMean(predictor: Predictor, views: ReturnType<typeof ttaViews>, data: Float32Array, shape: [number, number, number, number]): Promise<tf.Tensor> {
+  const x = tf.tensor4d(data, shape);
+  let sum: tf.Tensor | null = null;
+  for (const v of views) {
+    const input = v.apply(x);
+    const logits = await predictor.forwardAsync!(input);
+    const p = probabilities(logits, predictor.loss);
+    const next: tf.Tensor = sum ? tf.add(sum, p) : p.clone();
+    tf.dispose([logits, p, ...(input !== x ? [input] : []), ...(sum ? [sum] : [])]);
+    sum = next;
+  }
+  x.dispose();
+  const mean = tf.div(sum!, views.length);
+  sum!.dispose();
+  return mean;
 }
 
 function describe(predictor: Predictor, file: string, probs: number[]): ImagePrediction {

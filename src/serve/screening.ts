@@ -76,7 +76,7 @@ export async function screen(predictor: Predictor, uploads: EyeUpload[], options
       fs.writeFileSync(file, u.bytes, { mode: 0o600 });
       return file;
     });
-    const heatmaps = options.heatmaps ?? true;
+    const heatmaps = (options.heatmaps ?? true) && !predictor.noHeatmaps;
     const results = await predictFiles(predictor, files, { cam: heatmaps ? { maxSide: options.displaySide } : false, batchSize: 2 });
     const eyes: EyeResult[] = [];
     const predictions: Partial<Record<Eye, ImagePrediction>> = {};

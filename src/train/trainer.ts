@@ -10,6 +10,7 @@ import { ImageBatches, ImageBatchesOptions } from '../data/pipeline';
 import { ImageCache } from '../data/image-cache';
 import { ClassifierModel, createModel } from '../models';
 import { loadWeights } from '../models/load-weights';
+import { bundleMetadata } from '../models/bundle';
 import { computeMetrics, MetricsReport } from '../eval/compute-metrics';
 import { tuneThresholds } from '../eval/metrics/multilabel';
 import { monitorValue } from '../eval/monitors';
@@ -212,7 +213,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     resetEpochRecords(outDir);
   }
 
-  const metadata = { model: model.modelName, classes: JSON.stringify(dataset.classes), task: dataset.task, image_size: String(model.imageSize) };
+  const metadata = bundleMetadata(model, config, dataset, configHash(config));
   return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, plateau, earlyStopping, state, metadata };
 }
 

@@ -96,10 +96,12 @@ describe('fundus-train command line', () => {
     const best = readSafetensors(path.join(out, 'checkpoints', 'best', 'model.safetensors'));
     expect([...exported.keys()].sort()).toEqual([...best.keys()].sort());
     expect(Array.from(exported.get('head.weight')!.data as Float32Array)).toEqual(Array.from(best.get('head.weight')!.data as Float32Array));
-    expect(readSafetensorsMetadata(st)).toMatchObject({ timm_model: 'test_vit', num_classes: '3' });
+    expect(readSafetensorsMetadata(st)).toMatchObject({ model: 'test_vit', classes: JSON.stringify(report.classes), output: 'softmax' });
     const tfjsDir = path.join(tmp, 'export-tfjs');
     expect((await run(['export', '--run', out, '--out', tfjsDir])).code).toBe(0);
-    expect(JSON.parse(fs.readFileSync(path.join(tfjsDir, 'model.json'), 'utf8')).modelTopology.classes).toEqual(report.classes);
+    const modelJson = JSON.parse(fs.readFileSync(path.join(tfjsDir, 'model.json'), 'utf8'));
+    expect(modelJson.format).toBe('graph-model');
+    expect(JSON.parse(modelJson.userDefinedMetadata.classes)).toEqual(report.classes);
   });
 
   test('score on a malformed CSV names the row', async () => {

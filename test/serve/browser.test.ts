@@ -3,8 +3,13 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { chromium, BrowserContext } from 'playwright-core';
+import * as http from 'http';
 import { startServer, RunningServer } from '../../src/serve/server';
-import { EYEPACS, TINY_CNN, trainTinyRun } from '../predict/tiny-runs';
+import { loadPredictor } from '../../src/predict/predictor';
+import { predictFiles } from '../../src/predict/predict';
+import { cli } from '../helpers/cli';
+import { exportSnippet } from '../export/readme-snippets';
+import { EYEPACS, TINY_CNN, trainTinyRun, writeFundus } from '../predict/tiny-runs';
 
 /** Debian's chromium (apt-get install chromium); playwright-core drives it, no browser is downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -87,6 +92,64 @@ d('serve in a real browser (chromium, headless)', () => {
     expect(await page.textContent('#error')).toMatch(/Error 415.*Right eye \(fundus\.jpg\): not an image/s);
     await Promise.all([page.waitForURL(`${server.url}/`), page.click('text=Back to the upload page')]);
     expect(await page.isVisible('#predict')).toBe(true);
+    await page.close();
+  });
+});
+
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TF_MIN_JS = path.resolve(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js');
+
+(fs.existsSync(CHROMIUM) ? describe : describe.skip)('a tfjs export in a web page with stock TensorFlow.js (chromium, headless)', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-graph-page-'));
+  let site: http.Server;
+  let context: BrowserContext;
+  let url: string;
+  const files: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const run = await trainTinyRun(path.join(tmp, 'run'), 'dr', TINY_CNN);
+    const out = path.join(tmp, 'model');
+    expect((await cli(['export', '--run', run, '--format', 'tfjs', '--out', out])).code).toBe(0);
+    // A photograph at the model's size: the page's resize is then the identity, as fundus-train's is.
+    files['/photo.png'] = await writeFundus(path.join(tmp, 'photo.png'), 5, TINY_CNN.imageSize, TINY_CNN.imageSize);
+    files['/tf.min.js'] = TF_MIN_JS;
+    for (const f of fs.readdirSync(out)) files[`/model/${f}`] = path.join(out, f);
+    // Exactly the README's page; nothing else on it (no CDN: the script is stock tfjs from node_modules).
+    fs.writeFileSync(path.join(tmp, 'index.html'), `<!doctype html><html><body>\n${exportSnippet('html')}\n</body></html>`);
+    files['/'] = path.join(tmp, 'index.html');
+    site = http.createServer((req, res) => {
+      const file = files[(req.url ?? '/').split('?')[0]];
+      if (!file) return void res.writeHead(404).end();
+      const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : file.endsWith('.png') ? 'image/png' : 'application/octet-stream';
+      res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
+    files.run = run;
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await new Promise((resolve) => site?.close(resolve));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("the README's page loads the GraphModel and shows fundus-train's class probabilities", async () => {
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(url);
+    // The page writes its result when the model has run (a string: the test's tsconfig has no DOM types).
+    await page.waitForFunction("(document.getElementById('result').textContent || '').length > 0", undefined, { timeout: 60000 });
+    const lines = (await page.textContent('#result'))!.trim().split('\n');
+    const predictor = await loadPredictor({ run: files.run });
+    const [expected] = await predictFiles(predictor, [files['/photo.png']]);
+    predictor.model.dispose();
+    if (!expected.ok) throw new Error(expected.error);
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(predictor.classes);
+    lines.forEach((l, i) => expect(Math.abs(Number(l.split(' ')[1]) - expected.probabilities[i])).toBeLessThan(1e-5));
+    expect(requests.every((r) => r.startsWith(url))).toBe(true);
     await page.close();
   });
 });
