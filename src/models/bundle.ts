@@ -8,6 +8,8 @@ export interface BundleConfig {
   data: { normalize: { mean: number[]; std: number[] }; preprocess: unknown };
   eval: { threshold: number | 'tune' };
   train: { loss: string };
+  /** Where the run was written: left out of the bundle (a model is the same wherever it was trained). */
+  out?: string;
 }
 
 /** How a photograph becomes the model's input, in words (the data pipeline's rule: sharp's fit "cover", centred). */
@@ -29,6 +31,8 @@ export function bundleMetadata(
   const multilabel = dataset.task === 'multilabel';
   const sigmoid = config.train.loss === 'bce' || (config.train.loss === 'auto' && multilabel);
   const fixed = typeof config.eval.threshold === 'number' ? config.eval.threshold : 0.5;
+  const { out: _out, ...trainingConfig } = config;
+  void _out;
   return {
     fundus_train_version: packageVersion(),
     model: model.modelName,
@@ -43,7 +47,7 @@ export function bundleMetadata(
     normalize: JSON.stringify(config.data.normalize),
     preprocess: JSON.stringify(config.data.preprocess ?? null),
     config_hash: configHash,
-    config: JSON.stringify(config),
+    config: JSON.stringify(trainingConfig),
   };
 }
 
