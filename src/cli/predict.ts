@@ -2,8 +2,8 @@ import type { Argv } from 'yargs';
 import { BACKEND_NAMES, BackendName } from '../backend/select';
 import { formatPredictReport } from '../predict/format';
 import { predict } from '../predict/run';
-import { UserError } from '../util/errors';
 import { EXIT_OK, EXIT_USER } from './output';
+import { modelSourceOptions } from './model-source-options';
 
 export interface PredictArgs {
   images: string[];
@@ -21,10 +21,8 @@ export interface PredictArgs {
 }
 
 export function predictBuilder(y: Argv): Argv<PredictArgs> {
-  return y
+  return modelSourceOptions(y, 'use')
     .positional('images', { type: 'string', array: true, default: [], describe: 'image files, folders, or quoted glob patterns ("photos/*.jpg")' })
-    .option('run', { type: 'string', describe: "run directory (its best checkpoint, else last)" })
-    .option('checkpoint', { type: 'string', describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file' })
     .option('which', { choices: ['best', 'last'] as const, describe: 'with --run: which checkpoint (default best)' })
     .option('pair', { type: 'string', array: true, nargs: 2, describe: 'an eye pair: RIGHT LEFT (repeatable)' })
     .option('pairs', { type: 'string', describe: 'CSV of eye pairs with columns right,left[,patient]' })
@@ -33,12 +31,7 @@ export function predictBuilder(y: Argv): Argv<PredictArgs> {
     .option('cam', { type: 'string', describe: 'write heatmap PNGs (Grad-CAM over each photograph, its own size) into this folder' })
     .option('tta', { type: 'boolean', default: false, describe: 'test-time augmentation: average over the image and its mirror images' })
     .option('min-eye-difference', { type: 'number', describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)" })
-    .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" })
-    .check((a) => {
-      if (!a.run && !a.checkpoint) throw new UserError('say which model to use: --run DIR or --checkpoint DIR');
-      if (a.run && a.checkpoint) throw new UserError('give --run or --checkpoint, not both');
-      return true;
-    }) as unknown as Argv<PredictArgs>;
+    .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" }) as unknown as Argv<PredictArgs>;
 }
 
 /** Exit 0 when every image was predicted, 2 when some could not be read (the others' results are still printed). */

@@ -2,8 +2,8 @@ import type { Argv } from 'yargs';
 import { BACKEND_NAMES, BackendName } from '../backend/select';
 import { DEFAULT_MAX_UPLOAD_MB } from '../serve/app';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../serve/server';
-import { UserError } from '../util/errors';
 import { EXIT_OK } from './output';
+import { modelSourceOptions } from './model-source-options';
 
 export interface ServeArgs {
   run?: string;
@@ -17,20 +17,13 @@ export interface ServeArgs {
 }
 
 export function serveBuilder(y: Argv): Argv<ServeArgs> {
-  return y
-    .option('run', { type: 'string', describe: 'run directory (its best checkpoint, else last)' })
-    .option('checkpoint', { type: 'string', describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file' })
+  return modelSourceOptions(y, 'serve')
     .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port to listen on (0: any free port)' })
     .option('host', { type: 'string', default: DEFAULT_HOST, describe: 'interface to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)' })
     .option('keep-uploads', { type: 'string', describe: 'keep each request\'s photographs and result in this folder (default: nothing is kept)' })
     .option('max-upload-mb', { type: 'number', default: DEFAULT_MAX_UPLOAD_MB, describe: 'largest photograph accepted, in MB' })
     .option('min-eye-difference', { type: 'number', describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)" })
-    .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" })
-    .check((a) => {
-      if (!a.run && !a.checkpoint) throw new UserError('say which model to serve: --run DIR or --checkpoint DIR');
-      if (a.run && a.checkpoint) throw new UserError('give --run or --checkpoint, not both');
-      return true;
-    }) as unknown as Argv<ServeArgs>;
+    .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" }) as unknown as Argv<ServeArgs>;
 }
 
 /** Serves until SIGINT or SIGTERM, then closes cleanly. */
