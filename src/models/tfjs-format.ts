@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { ClassifierModel } from './classifier';
 import { createModel } from './registry';
 
@@ -38,7 +38,7 @@ const SHARD_BYTES = 4 * 1024 * 1024;
  * plus binary weight shards (float32, little-endian, this library's NHWC layout and timm's names).
  */
 export async function saveTfjsModel(model: ClassifierModel, dir: string, topology: TfjsModelTopology, generatedBy: string): Promise<string[]> {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const specs: WeightsManifestEntry['weights'] = [];
   const chunks: Uint8Array[] = [];
   for (const v of model.namedVariables()) {
