@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { exportStateDict } from '../models/state';
 import { writeSafetensors } from '../models/weights/safetensors';
-import { writeFileAtomic } from '../util/fs';
+import { makeDirs, writeFileAtomic } from '../util/fs';
 import { packageVersion } from '../util/version';
 import { BundleModel } from './bundle-source';
 import { buildGraph } from './graph';
@@ -30,14 +30,14 @@ export async function exportModel(source: BundleModel, format: ExportFormat, out
   const metadata = exportMetadata(source, format);
   const { model, bundle } = source;
   if (format === 'safetensors') {
-    fs.mkdirSync(path.dirname(out), { recursive: true });
+    makeDirs(path.dirname(out));
     writeSafetensors(out, await exportStateDict(model), { format: 'pt', ...metadata });
     return { files: [out], recipe: timmRecipe(bundle, out) };
   }
   const graph = buildGraph(model);
   const normalize = source.config.data.normalize;
   if (format === 'onnx') {
-    fs.mkdirSync(path.dirname(out), { recursive: true });
+    makeDirs(path.dirname(out));
     writeFileAtomic(out, toOnnxModel(graph, normalize, bundle.output, metadata, packageVersion()));
     return { files: [out] };
   }

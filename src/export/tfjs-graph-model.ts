@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { TfGraph } from './tf-graph-def';
 
 /** tfjs's converter writes shards of at most 4 MB; so do we (browsers fetch them in parallel). */
@@ -25,7 +25,7 @@ export interface GraphModelJson {
  * userDefinedMetadata) and little-endian weight shards holding every Const node's value, in node order.
  */
 export function writeGraphModel(dir: string, graph: TfGraph, metadata: Record<string, unknown>, generatedBy: string, inputShape: number[]): string[] {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const bytes = Buffer.concat(graph.consts.map((c) => Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength)));
   const count = Math.max(1, Math.ceil(bytes.byteLength / SHARD_BYTES));
   const paths: string[] = [];

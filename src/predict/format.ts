@@ -56,6 +56,8 @@ export function formatPredictReport(report: PredictReport, cwd = process.cwd()):
     }
     if (report.referralRule) lines.push(report.referralRule);
   }
+  const lone = report.unpairedEyes;
+  if (lone.length > 0) lines.push('', `no patient result (${lone.length}):`, ...lone.map((l) => `  ${shown(l.file, cwd)}: ${l.reason}`));
   const cams = ok.filter((i) => i.ok && i.cam);
   if (cams.length > 0) {
     const first = cams[0];

@@ -20,13 +20,21 @@ export function eyeFromName(file: string): { patient: string; eye: 'right' | 'le
   return m ? { patient: m[1], eye: m[2].toLowerCase() as 'right' | 'left' } : null;
 }
 
+/** An image whose name says which eye it is, but that has no patient result: why, in words. */
+export interface LoneEye {
+  file: string;
+  reason: string;
+}
+
 /**
  * Pairs files by their names (`10_right.jpeg` with `10_left.jpeg`, case-insensitive). Pairs come in
- * the order of their first file; files without a partner (or without an eye in the name) are `unpaired`.
+ * the order of their first file; files without a partner (or without an eye in the name) are `unpaired`,
+ * and those of them that do name an eye are also in `lone`, with the reason they form no pair.
  */
-export function pairsByName(files: string[]): { pairs: EyePair[]; unpaired: string[] } {
+export function pairsByName(files: string[]): { pairs: EyePair[]; unpaired: string[]; lone: LoneEye[] } {
   const byPatient = new Map<string, { patient: string; right?: string; left?: string; first: number }>();
   const unpaired: string[] = [];
+  const reasons = new Map<string, string>();
   files.forEach((file, i) => {
     const eye = eyeFromName(file);
     if (!eye) {
@@ -36,16 +44,29 @@ export function pairsByName(files: string[]): { pairs: EyePair[]; unpaired: stri
     // Two folders may hold the same ids: the folder is part of the patient key.
     const key = `${path.dirname(file)}\u0000${eye.patient.toLowerCase()}`;
     const entry = byPatient.get(key) ?? { patient: eye.patient, first: i };
-    if (entry[eye.eye]) unpaired.push(file);
-    else entry[eye.eye] = file;
+    const taken = entry[eye.eye];
+    if (taken) {
+      unpaired.push(file);
+      reasons.set(file, `patient ${eye.patient} has another ${eye.eye}-eye image, ${path.basename(taken)}, which pairs first; give this one with --pair or --pairs`);
+    } else entry[eye.eye] = file;
     byPatient.set(key, entry);
   });
   const pairs: EyePair[] = [];
   for (const e of [...byPatient.values()].sort((a, b) => a.first - b.first)) {
-    if (e.right && e.left) pairs.push({ patient: e.patient, right: e.right, left: e.left });
-    else unpaired.push((e.right ?? e.left)!);
+    if (e.right && e.left) {
+      pairs.push({ patient: e.patient, right: e.right, left: e.left });
+      continue;
+    }
+    const file = (e.right ?? e.left)!;
+    const [has, lacks] = e.right ? ['right', 'left'] : ['left', 'right'];
+    unpaired.push(file);
+    reasons.set(
+      file,
+      `only the ${has} eye of patient ${e.patient}: no ${e.patient}_${lacks} image in ${path.dirname(file)} among the inputs, and a patient result needs both eyes`,
+    );
   }
-  return { pairs, unpaired: files.filter((f) => unpaired.includes(f)) };
+  const lone = files.filter((f) => reasons.has(f)).map((file) => ({ file, reason: reasons.get(file)! }));
+  return { pairs, unpaired: files.filter((f) => unpaired.includes(f)), lone };
 }
 
 /** A header's letters, lower case ("Right eye" -> "righteye"). */

@@ -16,7 +16,7 @@ export interface PrepareFailure {
 
 /**
  * The files as a dataset the data layer prepares exactly as it prepared the run's training images:
- * the run's data.preprocess chain (field-of-view crop, CLAHE, Ben Graham), its minImageSize check and
+ * the run's data.preprocess chain (field-of-view crop, CLAHE, Ben Graham), its minImageSize and maxImagePixels checks and
  * the same decode and resize. Labels are placeholders: nothing here is scored. The disk cache is off
  * (predicting must not fill a cache folder beside the user's images).
  */
@@ -27,6 +27,8 @@ export function predictionDataset(predictor: Pick<Predictor, 'config' | 'classes
   return withPreparedImages(dataset, {
     preprocess: config.data.preprocess,
     minImageSize: config.data.minImageSize,
+    // Runs trained before data.maxImagePixels existed have no such key: the default applies.
+    maxImagePixels: config.data.maxImagePixels,
     cache: { ...config.data.cache, disk: false },
   });
 }

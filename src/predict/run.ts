@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExperimentConfig } from '../config/schema';
 import { UserError } from '../util/errors';
+import { makeDirs } from '../util/fs';
 import { expandImageInputs } from './inputs';
-import { EyePair, pairsByName, readPairsCsv } from './pairs';
+import { EyePair, LoneEye, pairsByName, readPairsCsv } from './pairs';
 import { DEFAULT_REFERRAL_RULE, patientResult, PatientResult, referralRuleText, ReferralRule } from './patient';
 import { ImageResult, predictFiles, probabilityKind } from './predict';
 import { LoadPredictorOptions, loadPredictor, Predictor } from './predictor';
@@ -57,6 +58,8 @@ export interface PredictReport {
   referralRule?: string;
   /** Inputs that named no image (missing file, empty folder, pattern matching nothing). */
   inputProblems: Array<{ file: string; error: string }>;
+  /** Images named as one eye (`<id>_left`) that are in no pair, with the reason they have no patient result. */
+  unpairedEyes: LoneEye[];
 }
 
 /** The referral rule of a run: the config's predict.referral.minEyeDifference when it has one, else the seed's 0.1. */
@@ -86,8 +89,11 @@ export async function predict(options: PredictRunOptions): Promise<PredictReport
   const expanded = expandImageInputs(options.images);
   const explicitPairs: EyePair[] = (options.pairs ?? []).map(([r, l], i) => ({ patient: `pair ${i + 1}`, right: path.resolve(r), left: path.resolve(l) }));
   const csvPairs = options.pairsCsv ? readPairsCsv(options.pairsCsv) : [];
-  const named = options.pairByName ?? true ? pairsByName(expanded.files).pairs : [];
-  const pairs = [...explicitPairs, ...csvPairs, ...named];
+  const byName = options.pairByName ?? true ? pairsByName(expanded.files) : { pairs: [], lone: [] };
+  const pairs = [...explicitPairs, ...csvPairs, ...byName.pairs];
+  // An eye given in --pair or --pairs has its patient result there.
+  const inPairs = new Set(pairs.flatMap((p) => [p.right, p.left]));
+  const unpairedEyes = byName.lone.filter((l) => !inPairs.has(l.file));
   // Every image once, in the order given, pair files after the loose images.
   const files = [...new Set([...expanded.files, ...pairs.flatMap((p) => [p.right, p.left])])];
   if (files.length === 0) {
@@ -95,9 +101,11 @@ export async function predict(options: PredictRunOptions): Promise<PredictReport
     throw new UserError(`no images to predict on${why ? ` (${why})` : ''}: name image files, folders or quoted glob patterns`);
   }
 
+  // Before the model loads: a folder that cannot be made fails at once.
+  if (options.camDir) makeDirs(options.camDir);
   const predictor = await loadPredictor(options);
   try {
-    return await predictWith(predictor, files, pairs, expanded.problems, options);
+    return await predictWith(predictor, files, pairs, { inputProblems: expanded.problems, unpairedEyes }, options);
   } finally {
     predictor.model.dispose();
   }
@@ -107,7 +115,7 @@ async function predictWith(
   predictor: Predictor,
   files: string[],
   pairs: EyePair[],
-  inputProblems: PredictReport['inputProblems'],
+  noted: Pick<PredictReport, 'inputProblems' | 'unpairedEyes'>,
   options: PredictRunOptions,
 ): Promise<PredictReport> {
   const rule = referralRuleFor(predictor.config, options.minEyeDifference);
@@ -116,7 +124,6 @@ async function predictWith(
   const { classes } = predictor;
 
   const taken = new Set<string>();
-  if (options.camDir) fs.mkdirSync(options.camDir, { recursive: true });
   const images: ReportedImage[] = results.map((r) => {
     if (!r.ok) return r;
     const out: ReportedImage = { file: r.file, ok: true, probabilities: byClass(classes, r.probabilities), top: { class: r.top.name, probability: r.top.probability } };
@@ -153,6 +160,6 @@ async function predictWith(
     images,
     patients,
     referralRule: pairs.length > 0 ? referralRuleText(rule) : undefined,
-    inputProblems,
+    ...noted,
   };
 }

@@ -38,6 +38,7 @@ import { hashText } from '../util/hash';
 import { packageVersion } from '../util/version';
 import { metricsInputFor, writeEvaluation } from './evaluate';
 import { TrainStep } from './step';
+import { trackFreshRun } from './fresh-run';
 import { appendEpochRecord, resetEpochRecords, RunPaths, runPaths, writeRunConfig, writeSplitsCsv } from './run-dir';
 
 export interface TrainOptions {
@@ -110,9 +111,16 @@ interface OpenRun {
 
 /** Trains one experiment into a run directory; with `resume`, continues it exactly. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const run = await openRun(options);
-  const { stoppedEarly } = await fitEpochs(run);
-  return finishRun(run, stoppedEarly);
+  // A fresh run that fails before its first checkpoint leaves nothing that looks like a run.
+  const fresh = options.resume ? null : trackFreshRun(options.outDir);
+  try {
+    const run = await openRun(options);
+    const { stoppedEarly } = await fitEpochs(run);
+    return await finishRun(run, stoppedEarly);
+  } catch (e) {
+    fresh?.discard();
+    throw e;
+  }
 }
 
 /**
@@ -231,6 +239,11 @@ function checkResume(options: TrainOptions, paths: RunPaths, hash: string): Trai
   const state = loadTrainerState(paths.last);
   if (state.configHash !== hash) {
     throw new UserError(`${outDir} was trained with a different config; resume with the same config (only train.epochs may change), or use a new --out`);
+  }
+  // Refused before anything is written: config.json keeps the epoch count the run was trained with.
+  const epochs = options.config.train.epochs;
+  if (epochs < state.epoch) {
+    throw new UserError(`${outDir} has already trained ${state.epoch} epochs, more than train.epochs ${epochs}: nothing to resume; raise train.epochs to continue it`);
   }
   return state;
 }

@@ -41,6 +41,41 @@ describe('fundus-train predict', () => {
     expect(r.out).toMatch(/Referral rule: /);
   });
 
+  test('a lone _left image gets a line saying why it has no patient result; pairing it with --pair removes the line', async () => {
+    const lone = await writeFundus(path.join(tmp, 'lone', 'd_left.png'), 3, 100, 80);
+    const args = ['predict', '--run', run, lone, path.join(tmp, 'img', 'a_right.png'), path.join(tmp, 'img', 'a_left.png')];
+    const text = await cli(args);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`\nno patient result (1):\n  ${lone}: only the left eye of patient d: no d_right image in ${path.dirname(lone)} among the inputs, and a patient result needs both eyes\n`);
+    const json = JSON.parse((await cli([...args, '--json'])).out);
+    expect(json.patients.map((p: { patient: string }) => p.patient)).toEqual(['a']);
+    expect(json.unpairedEyes).toEqual([{ file: lone, reason: expect.stringMatching(/^only the left eye of patient d: /) }]);
+    const paired = JSON.parse((await cli([...args, '--pair', path.join(tmp, 'img', 'b.png'), lone, '--json'])).out);
+    expect(paired.unpairedEyes).toEqual([]);
+    expect(paired.patients.map((p: { patient: string }) => p.patient)).toEqual(['pair 1', 'a']);
+  });
+
+  test('--cam in /proc: one line and exit 2 instead of spinning forever', async () => {
+    const r = await cli(['predict', '--run', run, path.join(tmp, 'img', 'b.png'), '--cam', '/proc/fundus-cam/x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^fundus-train: error: cannot create folder \/proc\/fundus-cam\/x: .*\(E[A-Z]+\)\n$/);
+  });
+
+  test("the run's data.maxImagePixels applies: an image above it is refused by name, before decoding", async () => {
+    const small = path.join(tmp, 'run-small-limit');
+    fs.cpSync(run, small, { recursive: true });
+    const config = JSON.parse(fs.readFileSync(path.join(small, 'config.json'), 'utf8'));
+    config.data.maxImagePixels = 6000;
+    fs.writeFileSync(path.join(small, 'config.json'), JSON.stringify(config));
+    const img = (n: string) => path.join(tmp, 'img', n);
+    const report = JSON.parse((await cli(['predict', '--run', small, img('a_right.png'), img('b.png'), '--json'])).out);
+    // a_right.png is 100x80 = 8000 pixels, b.png 80x80 = 6400: both above 6000; the default limit took them.
+    expect(report.images.map((i: { ok: boolean }) => i.ok)).toEqual([false, false]);
+    expect(report.images[0].error).toMatch(/a_right\.png is 100x80 pixels .*above data\.maxImagePixels/);
+    const unchanged = JSON.parse((await cli(['predict', '--run', run, img('a_right.png'), '--json'])).out);
+    expect(unchanged.images[0].ok).toBe(true);
+  });
+
   test('usage errors: no model, both models, not a run directory', async () => {
     expect((await cli(['predict', 'x.png'])).err).toMatch(/--run DIR or --checkpoint DIR/);
     expect((await cli(['predict', '--run', run, '--checkpoint', run, 'x.png'])).code).toBe(2);

@@ -1,4 +1,5 @@
 import { patientResult, PatientContext, referralRuleText } from '../../src/predict/patient';
+import { pairsByName } from '../../src/predict/pairs';
 import { ImagePrediction } from '../../src/predict/predict';
 
 function eye(file: string, probabilities: number[], classes: string[]): ImagePrediction {
@@ -77,5 +78,16 @@ describe('the patient-level result', () => {
     const p = patientResult('a', eye('r', [0.1, 0.6, 0.3], classes), eye('l', [0.05, 0.2, 0.75], classes), ctx);
     expect(p.levelRule).toBe('max-probability');
     expect(p.result).toMatchObject({ name: 'normal', probability: 0.75, eye: 'left' });
+  });
+});
+
+describe('eyes without a patient result', () => {
+  test('a lone eye and a second image of the same eye each get the reason they form no pair', () => {
+    const { pairs, lone } = pairsByName(['/d/1_right.jpg', '/d/3.jpg', '/d/1_left.jpg', '/d/1_left.png', '/d/2_left.png']);
+    expect(pairs).toEqual([{ patient: '1', right: '/d/1_right.jpg', left: '/d/1_left.jpg' }]);
+    expect(lone).toEqual([
+      { file: '/d/1_left.png', reason: 'patient 1 has another left-eye image, 1_left.jpg, which pairs first; give this one with --pair or --pairs' },
+      { file: '/d/2_left.png', reason: 'only the left eye of patient 2: no 2_right image in /d among the inputs, and a patient result needs both eyes' },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { hashText } from '../../util/hash';
+import { makeDirs } from '../../util/fs';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -148,7 +149,8 @@ function writeOnce(kind: string, text: string): string {
   const dir = path.join(os.tmpdir(), 'fundus-train-wasm-threads');
   const file = path.join(dir, `${kind}-${THREADED_WASM_VERSION}-${hash}.js`);
   if (fs.existsSync(file)) return file;
-  fs.mkdirSync(dir, { recursive: true });
+  // TMPDIR is the user's: makeDirs also fails in one line where recursive mkdir would spin (procfs).
+  makeDirs(dir);
   // Several processes may start at once: write aside, then rename into place.
   const partial = `${file}.${process.pid}.${Date.now()}.partial`;
   fs.writeFileSync(partial, text);

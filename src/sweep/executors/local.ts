@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { UserError } from '../../util/errors';
+import { makeDirs } from '../../util/fs';
 import { fundusTrainBin } from '../cli-path';
 import type { Plan, PlanRow } from '../plan';
 import { runState, taskDone } from '../run-files';
@@ -82,7 +83,7 @@ export async function runLocal(plan: Plan, options: LocalOptions = {}): Promise<
   const runOne = (row: PlanRow): Promise<void> =>
     new Promise((resolve) => {
       const log = logFile(plan, row);
-      fs.mkdirSync(path.dirname(log), { recursive: true });
+      makeDirs(path.dirname(log));
       const out = fs.createWriteStream(log, { flags: 'a' });
       const tag = `[${row.index + 1}/${total}] ${row.name}`;
       const t0 = Date.now();

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../../util/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/fs';
+import { makeDirs, writeFileAtomic, writeJsonAtomic } from '../../util/fs';
 import { fundusTrainBin } from '../cli-path';
 import type { Plan, PlanRow } from '../plan';
 import { taskDone } from '../run-files';
@@ -134,8 +134,8 @@ export function submitSlurm(plan: Plan): Submission | null {
   const script = path.join(slurmDir(plan), `job-${stamp}.sh`);
   writeFileAtomic(script, jobScript(plan, indices));
   // slurmd opens the --output file before the task starts: a missing folder fails the task
-  fs.mkdirSync(path.join(plan.dir, 'logs'), { recursive: true });
-  fs.mkdirSync(path.join(plan.dir, 'tasks'), { recursive: true });
+  makeDirs(path.join(plan.dir, 'logs'));
+  makeDirs(path.join(plan.dir, 'tasks'));
   for (const i of indices) fs.rmSync(exitFile(plan, i), { force: true });
   const jobId = run('sbatch', ['--parsable', script]).trim().split(';')[0];
   if (!/^\d+$/.test(jobId)) throw new UserError(`sbatch printed "${jobId}" instead of a job id; see ${script}`);
