@@ -6,6 +6,7 @@ import { checkModelArgs, getModelEntry } from '../models';
 import { UserError } from '../util/errors';
 import { applyOverrides, readConfigFile, validateConfig } from './load';
 import { ExperimentConfig } from './schema';
+import { scaledLr } from '../train/schedulers';
 
 export interface ResolvedConfig {
   config: ExperimentConfig;
@@ -52,6 +53,7 @@ export function resolveConfig(file: string, overrides: string[] = [], outOverrid
       throw new UserError(`${shown}: model.pretrained: file not found: ${config.model.pretrained}`);
     }
   }
+  resolveBaseLr(raw, config, shown);
   if (config.train.strategy === 'lp-ft' && config.train.lpEpochs < 1) {
     throw new UserError(`${shown}: train.lpEpochs: lp-ft needs at least 1 linear-probing epoch`);
   }
@@ -76,6 +78,15 @@ function validateNamingOverrides(raw: Record<string, unknown>, shown: string, ov
     if (!culprit) throw e;
     throw new UserError(`--set ${culprit}: ${problem}`);
   }
+}
+
+/** train.optimizer.baseLr (RETFound's batch/256 rule) becomes the lr that config.json records. */
+function resolveBaseLr(raw: Record<string, unknown>, config: ExperimentConfig, shown: string): void {
+  const opt = config.train.optimizer;
+  if (opt.baseLr === null) return;
+  const rawOpt = ((raw.train ?? {}) as Record<string, unknown>).optimizer as Record<string, unknown> | undefined;
+  if (rawOpt?.lr !== undefined) throw new UserError(`${shown}: train.optimizer: give lr or baseLr, not both`);
+  opt.lr = scaledLr(opt.baseLr, config.train.batchSize);
 }
 
 /**

@@ -3,6 +3,10 @@ import { dataConfigSchema } from '../data/config';
 import { BACKEND_NAMES } from '../backend/select';
 import type { Direction } from '../eval/metric-registry';
 import { compositeMonitorSchema, modeField, monitorField, resolveMode } from './monitors';
+import { cosineConfigSchema, oneCycleConfigSchema, stepConfigSchema } from '../train/schedulers/schema';
+import { classWeightsSchema, focalConfigSchema, posWeightSchema } from '../train/loss-schema';
+import { emaConfigSchema } from '../train/ema';
+import { clipGradSchema } from '../train/clip-grad';
 
 /**
  * The experiment config: one file describes a whole run. Every default is written here,
@@ -30,6 +34,8 @@ export const optimizerConfigSchema = z.strictObject({
   /** adam: L2 penalty added to the gradient (torch.optim.Adam); adamw: decoupled weight decay. */
   name: z.enum(['adam', 'adamw']).default('adamw'),
   lr: z.number().positive().default(1e-3),
+  /** RETFound's rule: lr = baseLr × train.batchSize / 256, resolved into lr (give lr or baseLr, not both). */
+  baseLr: z.number().positive().nullable().default(null),
   weightDecay: z.number().min(0).default(0.01),
   betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
   eps: z.number().positive().default(1e-8),
@@ -49,7 +55,13 @@ export const plateauConfigSchema = z.strictObject({
   eps: z.number().min(0).default(1e-8),
 });
 
-export const schedulerConfigSchema = z.discriminatedUnion('name', [plateauConfigSchema, z.strictObject({ name: z.literal('none') })]);
+export const schedulerConfigSchema = z.discriminatedUnion('name', [
+  plateauConfigSchema,
+  cosineConfigSchema,
+  stepConfigSchema,
+  oneCycleConfigSchema,
+  z.strictObject({ name: z.literal('none') }),
+]);
 
 export const earlyStoppingConfigSchema = z.strictObject({
   monitor: monitorField.default('val_macro_auc'),
@@ -71,8 +83,18 @@ const trainConfigObject = z.strictObject({
   /** Layer-wise learning-rate decay for ViTs (RETFound's recipe): block i gets lr·decay^(depth − i). Null = off. */
   layerDecay: z.number().gt(0).max(1).nullable().default(null),
   /** auto: cross-entropy for binary and multiclass, BCE-with-logits for multi-label. */
-  loss: z.enum(['auto', 'cross-entropy', 'bce']).default('auto'),
+  loss: z.enum(['auto', 'cross-entropy', 'bce', 'focal']).default('auto'),
   labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Cross-entropy class weights: balanced (scikit-learn's) or one per class; null = none. */
+  classWeights: classWeightsSchema,
+  /** BCE pos_weight: balanced (negatives/positives per label) or one per label; null = none. */
+  posWeight: posWeightSchema,
+  /** With loss focal: sigmoid focal loss for multi-label (torchvision's), softmax focal loss otherwise. */
+  focal: focalConfigSchema.prefault({}),
+  /** EMA of the weights (timm's ModelEmaV3), validated beside the raw model; null = off. */
+  ema: emaConfigSchema.nullable().default(null),
+  /** Gradient clipping: { norm } (torch clip_grad_norm_) or { value } (clip_grad_value_); null = off. */
+  clipGrad: clipGradSchema,
   optimizer: optimizerConfigSchema.prefault({}),
   scheduler: schedulerConfigSchema.prefault({ name: 'plateau' }),
   earlyStopping: earlyStoppingConfigSchema.nullable().default(null),

@@ -28,7 +28,9 @@ export function isIdentityAugment(cfg: AugmentConfig): boolean {
     cfg.brightness === 0 &&
     cfg.contrast === 0 &&
     cfg.saturation === 0 &&
-    cfg.randomResizedCrop === null
+    cfg.randomResizedCrop === null &&
+    cfg.randAugment === null &&
+    cfg.randomErasing === null
   );
 }
 

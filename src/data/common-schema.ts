@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { randAugmentSchema, randomErasingSchema } from './augment/schema';
+import { mixupConfigSchema } from './mixup';
+import { samplerConfigSchema } from './sampler';
 
 /**
  * The parts of the `data` section that every source shares: split, preprocessing, augmentation,
@@ -77,6 +80,10 @@ export const augmentConfigSchema = z.strictObject({
   saturation: z.number().min(0).default(0),
   /** Random resized crop (taken from the resized image, then scaled back to the model's size); null = off. */
   randomResizedCrop: randomResizedCropSchema.nullable().default(null),
+  /** timm's RandAugment string, e.g. 'rand-m9-mstd0.5-inc1' (RETFound), applied before the transforms above; null = off. */
+  randAugment: randAugmentSchema,
+  /** timm's RandomErasing on the normalised image, e.g. { prob: 0.25, mode: pixel }; null = off. */
+  randomErasing: randomErasingSchema,
 });
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
@@ -158,6 +165,10 @@ export const commonShape = {
   /** Binary tasks: the class that counts as positive (sensitivity, the patient rule); null = the README's rule. */
   positiveClass: z.string().min(1).nullable().default(null),
   cache: cacheConfigSchema.prefault({}),
+  /** balanced: each class drawn equally often, with replacement (torch's WeightedRandomSampler); null = every image once. */
+  sampler: samplerConfigSchema,
+  /** timm's Mixup/CutMix on training batches (soft targets); null = off. */
+  mixup: mixupConfigSchema.nullable().default(null),
 };
 
 export type SplitConfig = z.infer<typeof splitConfigSchema>;

@@ -1,10 +1,12 @@
 import { isUserError } from '../util/errors';
 import { Rng } from '../util/random';
 import { augmentImage, drawAugmentParams, isIdentityAugment } from './augment';
+import { prepareRandAugment, PreparedRandAugment, randomErase } from './augment/index';
 import { AugmentConfig, NormalizeConfig } from './config';
 import { resizeRgb } from './image';
 import { DEFAULT_CACHE_BYTES, ImageCache } from './image-cache';
 import { createLimiter } from './limiter';
+import { weightedDraw } from './sampler';
 import { Dataset, RgbImage } from './types';
 
 /** One batch as the trainer consumes it. */
@@ -30,6 +32,8 @@ export interface ImageBatchesOptions {
   augment?: AugmentConfig;
   /** Seed of the augmentation (stream 'augment:<epoch>:<sample index>' per image). */
   seed: number;
+  /** Weighted sampling with replacement (data.sampler), one weight per index; the epoch keeps its length. */
+  sampleWeights?: readonly number[];
   /** Leave out a last batch smaller than batchSize. */
   dropLast?: boolean;
   /** Batches prepared ahead of the consumer. */
@@ -61,6 +65,7 @@ export class ImageBatches {
   private readonly indices: number[];
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
   private readonly lut: Float32Array[];
+  private readonly randAugment: PreparedRandAugment | null;
 
   constructor(
     private readonly dataset: Dataset,
@@ -79,11 +84,15 @@ export class ImageBatches {
     this.cache.bind(dataset);
     this.limit = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
     // Normalising an 8-bit value is a table look-up per channel.
+    this.randAugment = opts.augment?.randAugment ? prepareRandAugment(opts.augment.randAugment, opts.normalize.mean) : null;
     this.lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - opts.normalize.mean[c]) / opts.normalize.std[c]));
   }
 
   /** The sample indices of epoch `epoch` in the order they are served. */
   order(epoch: number): number[] {
+    if (this.opts.sampleWeights) {
+      return weightedDraw(this.indices, this.opts.sampleWeights, this.indices.length, Rng.create(this.opts.shuffleSeed ?? this.opts.seed, `sampler:${epoch}`));
+    }
     if (this.opts.shuffleSeed === undefined) return [...this.indices];
     return Rng.create(this.opts.shuffleSeed, `shuffle:${epoch}`).shuffle([...this.indices]);
   }
@@ -99,7 +108,7 @@ export class ImageBatches {
     for (let b = 0; b < groups.length; b++) {
       // Keep this batch and `ahead` more in preparation while the consumer works.
       while (next < groups.length && inFlight.length < ahead + 1) {
-        const p = this.buildBatch(groups[next++], epochIndex);
+        const p = this.buildBatch(groups[next], epochIndex, next++ * this.opts.batchSize);
         p.catch(() => undefined); // a consumer that stops early must not leave an unhandled rejection behind
         inFlight.push(p);
       }
@@ -121,7 +130,7 @@ export class ImageBatches {
     return img;
   }
 
-  private async buildBatch(group: number[], epoch: number): Promise<Batch | null> {
+  private async buildBatch(group: number[], epoch: number, start: number): Promise<Batch | null> {
     const loaded = await Promise.all(
       group.map((index) =>
         this.limit(async () => {
@@ -138,6 +147,7 @@ export class ImageBatches {
       ),
     );
     const indices = group.filter((_, k) => loaded[k] !== null);
+    const positions = group.map((_, k) => start + k).filter((_, k) => loaded[k] !== null);
     const images = loaded.filter((img): img is RgbImage => img !== null);
     if (images.length === 0) return null;
 
@@ -150,9 +160,15 @@ export class ImageBatches {
     images.forEach((img, k) => {
       const offset = k * pixels;
       if (augment) {
-        const rng = Rng.create(this.opts.seed, `augment:${epoch}:${indices[k]}`);
-        const px = augmentImage(img, drawAugmentParams(augment, S, S, rng));
+        // Drawn with replacement, an image can come twice in an epoch: each draw gets its own augmentation.
+        const key = this.opts.sampleWeights ? `augment:${epoch}@${positions[k]}` : `augment:${epoch}:${indices[k]}`;
+        const rng = Rng.create(this.opts.seed, key);
+        // RandAugment (8-bit, first) and random erasing (normalised, last) draw from streams of their own,
+        // so switching them on leaves every other augmentation draw as it was.
+        const source = this.randAugment ? this.randAugment.apply(img, Rng.create(this.opts.seed, `${key}:ra`)) : img;
+        const px = augmentImage(source, drawAugmentParams(augment, S, S, rng));
         for (let i = 0; i < pixels; i++) x[offset + i] = (px[i] - mean[i % 3]) / std[i % 3];
+        if (augment.randomErasing) randomErase(x, offset, S, S, augment.randomErasing, Rng.create(this.opts.seed, `${key}:erase`));
       } else {
         for (let i = 0; i < pixels; i++) x[offset + i] = this.lut[i % 3][img.data[i]];
       }

@@ -8,7 +8,9 @@ import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../m
 import { StateDict } from '../models/weights/tensor';
 import { AdamOptimizer } from './optimizer';
 import { CHECKPOINT_FILES } from './run-dir';
-import type { ReduceLROnPlateauState } from './reduce-lr-on-plateau';
+import type { ScheduleState } from './schedulers';
+import type { ModelEma } from './ema';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EarlyStoppingState } from './early-stopping';
 
 /** Everything besides weights that a resumed run needs to continue exactly. */
@@ -18,8 +20,8 @@ export interface TrainerState {
   /** Optimizer steps taken. */
   step: number;
   lr: number;
-  /** ReduceLROnPlateau's counters (null without a plateau scheduler). */
-  scheduler: ReduceLROnPlateauState | null;
+  /** The learning-rate schedule's state (plateau: its counters and rate; closed-form schedules: none). */
+  scheduler: ScheduleState | null;
   /** EarlyStopping's counters (null without early stopping). */
   earlyStopping: EarlyStoppingState | null;
   /** Best value of the checkpoint monitor so far, and its epoch. */
@@ -33,6 +35,8 @@ export interface TrainerState {
 export const MODEL_FILE = CHECKPOINT_FILES.model;
 export const OPTIMIZER_FILE = CHECKPOINT_FILES.optimizer;
 export const TRAINER_FILE = CHECKPOINT_FILES.trainer;
+/** The EMA's tensors in checkpoints/last (our layout, by parameter name), for exact resume. */
+export const EMA_FILE = 'ema.safetensors';
 
 /** JSON cannot hold ±Infinity; the scheduler's initial "best" is one. */
 export function encodeNumbers(value: unknown): unknown {
@@ -54,9 +58,14 @@ export async function saveCheckpoint(
   optimizer: AdamOptimizer | null,
   state: TrainerState | null,
   metadata: Record<string, string>,
+  ema: ModelEma | null = null,
 ): Promise<void> {
   const weights = await exportStateDict(model);
   const opt = optimizer ? await optimizer.getState() : null;
+  const emaDict: StateDict | null = ema ? new Map() : null;
+  if (ema && emaDict) {
+    for (const [name, t] of ema.tensors()) emaDict.set(name, { dtype: 'float32', shape: t.shape, data: (await t.data()) as Float32Array });
+  }
   replaceDirAtomic(dir, (tmp) => {
     writeSafetensors(path.join(tmp, MODEL_FILE), weights, { format: 'pt', ...metadata });
     if (opt) {
@@ -64,6 +73,7 @@ export async function saveCheckpoint(
       for (const [k, t] of opt.tensors) dict.set(k, { dtype: 'float32', shape: t.shape, data: t.data });
       writeSafetensors(path.join(tmp, OPTIMIZER_FILE), dict, { step: String(opt.step), lr: String(opt.lr) });
     }
+    if (ema && emaDict) writeSafetensors(path.join(tmp, EMA_FILE), emaDict, { step: String(ema.getState().step) });
     if (state) writeJsonAtomic(path.join(tmp, TRAINER_FILE), encodeNumbers(state));
   });
 }
@@ -92,4 +102,17 @@ export function loadTrainerState(dir: string): TrainerState {
   const file = path.join(dir, TRAINER_FILE);
   if (!fs.existsSync(file)) throw new UserError(`no trainer state at ${file}: cannot resume`);
   return decodeNumbers<TrainerState>(JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+/** Restores the EMA from checkpoints/last (bit for bit: float32 in, float32 out). */
+export function loadEmaState(dir: string, ema: ModelEma): void {
+  const file = path.join(dir, EMA_FILE);
+  if (!fs.existsSync(file)) throw new UserError(`no EMA state at ${file}: the run was started without train.ema; resume with the same config`);
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [k, t] of readSafetensors(file)) tensors.set(k, tf.tensor(t.data as Float32Array, t.shape, 'float32'));
+  try {
+    ema.setState({ step: Number(readSafetensorsMetadata(file).step) }, tensors);
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
 }

@@ -29,7 +29,8 @@ export type LossName = 'cross-entropy' | 'bce';
 
 /** The loss a run trains with: train.loss, or under 'auto' BCE for multi-label and cross-entropy otherwise. */
 export function resolveLoss(config: Pick<ExperimentConfig, 'train'>, dataset: { task: Task }): LossName {
-  if (config.train.loss !== 'auto') return config.train.loss;
+  // focal is a weighting of the task's own loss: its probabilities are the task's (softmax or sigmoid).
+  if (config.train.loss !== 'auto' && config.train.loss !== 'focal') return config.train.loss;
   return dataset.task === 'multilabel' ? 'bce' : 'cross-entropy';
 }
 

@@ -3,6 +3,7 @@ import { ClassifierModel } from '../models/classifier';
 import { withStochasticContext } from '../models/layers/stochastic';
 import type { LossFn } from './losses';
 import { AdamOptimizer, ParamGroupEntry } from './optimizer';
+import { ClipGradConfig, clipGradients } from './clip-grad';
 
 /** One batch of training input: images [N, H, W, 3] and targets [N, C] (one-hot, soft or multi-hot). */
 export interface TrainBatch {
@@ -25,6 +26,8 @@ export interface TrainStepOptions {
   optimizer: AdamOptimizer;
   /** The trained variables with their parameter names and groups (see paramGroups). */
   entries: ParamGroupEntry[];
+  /** train.clipGrad: clip the gradients before the update (torch clip_grad_norm_ / clip_grad_value_). */
+  clipGrad?: ClipGradConfig | null;
 }
 
 /** Gradients of the loss by parameter name, and the loss they came from (still a tensor: reading it waits). */
@@ -47,6 +50,7 @@ export class TrainStep {
   readonly lossFn: LossFn;
   readonly optimizer: AdamOptimizer;
   readonly entries: ParamGroupEntry[];
+  readonly clipGrad: ClipGradConfig | null;
   private readonly variables: tf.Variable[];
   private readonly nameOf: Map<string, string>;
 
@@ -55,6 +59,7 @@ export class TrainStep {
     this.lossFn = options.lossFn;
     this.optimizer = options.optimizer;
     this.entries = options.entries;
+    this.clipGrad = options.clipGrad ?? null;
     this.variables = this.entries.map((e) => e.variable);
     // tf names variables itself; the optimizer keys its moments by parameter name.
     this.nameOf = new Map(this.entries.map((e) => [e.variable.name, e.name]));
@@ -70,9 +75,18 @@ export class TrainStep {
     return { loss: value, grads: byName };
   }
 
-  /** Applies gradients (by parameter name) with the optimizer; does not dispose them. */
+  /** Applies gradients (by parameter name) with the optimizer, clipped first with clipGrad; does not dispose them. */
   apply(grads: Map<string, tf.Tensor>): void {
-    this.optimizer.apply(this.entries, grads);
+    if (!this.clipGrad) {
+      this.optimizer.apply(this.entries, grads);
+      return;
+    }
+    const clipped = clipGradients(Object.fromEntries(grads), this.clipGrad);
+    try {
+      this.optimizer.apply(this.entries, new Map(Object.entries(clipped.grads)));
+    } finally {
+      tf.dispose([...Object.values(clipped.grads), ...(clipped.totalNorm ? [clipped.totalNorm] : [])]);
+    }
   }
 
   /** One whole step on a batch; resolves to its loss (the caller judges a non-finite one). */

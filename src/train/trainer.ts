@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { EarlyStoppingConfig, ExperimentConfig, Monitor, PlateauConfig } from '../config/schema';
+import { EarlyStoppingConfig, ExperimentConfig, Monitor } from '../config/schema';
 import { configHash } from '../config/resolve';
 import { initBackend, BackendInfo } from '../backend/select';
 import { Dataset } from '../data/types';
@@ -19,9 +19,14 @@ import { positiveClassOf } from '../data/positive-class';
 import { UserError } from '../util/errors';
 import { makeDirs, recoverReplacedDir } from '../util/fs';
 import { AdamOptimizer } from './optimizer';
-import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
+import { createSchedule, LrSchedule } from './schedulers';
+import { ModelEma } from './ema';
+import { trainingLoss } from './recipe-loss';
+import { balancedSampleWeights } from '../data/sampler';
+import { applyMixPlan, drawMixPlan } from '../data/mixup';
+import { Rng } from '../util/random';
 import { EarlyStopping } from './early-stopping';
-import { LossFn, LossName, lossFunction, resolveLoss } from './losses';
+import { LossFn, LossName, resolveLoss } from './losses';
 import { paramGroups } from './param-groups';
 import { predictBatches, Predictions } from './inference';
 import { EpochRecord, TrainerCallback } from './callbacks';
@@ -29,6 +34,7 @@ import {
   checkpointMetadata,
   loadCheckpointWeights,
   loadOptimizerState,
+  loadEmaState,
   loadTrainerState,
   saveCheckpoint,
   TrainerState,
@@ -73,10 +79,11 @@ export function phaseOf(config: ExperimentConfig, epoch: number): Phase {
 
 const isBetter = (mode: 'min' | 'max', a: number, b: number | null): boolean => b === null || (mode === 'max' ? a > b : a < b);
 
-/** ReduceLROnPlateau with the config it was built from (its monitor names the metric it reads). */
-interface PlateauPolicy {
-  config: PlateauConfig;
-  scheduler: ReduceLROnPlateau;
+/** The learning-rate schedule of the current phase (LP-FT's fine-tuning phase gets a fresh one over its own epochs). */
+interface SchedulePolicy {
+  schedule: LrSchedule;
+  /** First epoch of the phase the schedule spans. */
+  startEpoch: number;
 }
 
 interface EarlyStoppingPolicy {
@@ -102,7 +109,9 @@ interface OpenRun {
   valBatches: ImageBatches;
   manifest: Manifest;
   optimizer: AdamOptimizer;
-  plateau: PlateauPolicy | null;
+  schedule: SchedulePolicy;
+  /** EMA of the weights (train.ema), or null. */
+  ema: ModelEma | null;
   earlyStopping: EarlyStoppingPolicy | null;
   state: TrainerState;
   /** Safetensors metadata of every checkpoint this run writes (epoch added per checkpoint). */
@@ -164,7 +173,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     say(loadWeights(model, config.model.pretrained, { strict: config.model.strict }).message);
   }
   const lossName = resolveLoss(config, dataset);
-  const lossFn = lossFunction(lossName, config.train.labelSmoothing);
+  const lossFn = trainingLoss(config, lossName, dataset, splits.train);
   // One cache of resized images serves the train, val and test pipelines.
   const batchOptions = {
     imageSize: model.imageSize,
@@ -179,6 +188,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     batchSize: config.train.batchSize,
     shuffleSeed: config.seed,
     augment: config.data.augment,
+    sampleWeights: config.data.sampler === 'balanced' ? balancedSampleWeights(dataset, splits.train) : undefined,
     // A last batch of one image breaks batch norm's statistics; drop short batches only then.
     dropLast: splits.train.length % config.train.batchSize === 1,
   });
@@ -195,15 +205,14 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     weightDecay: config.train.optimizer.weightDecay,
     decoupled: config.train.optimizer.name === 'adamw',
   });
-  const sched = config.train.scheduler;
-  const plateau = sched.name === 'plateau' ? { config: sched, scheduler: new ReduceLROnPlateau(sched) } : null;
+  const schedule = phaseSchedule(config, trainBatches.numBatches, resumeState ? resumeState.phase : phaseOf(config, 0));
   const es = config.train.earlyStopping;
   const earlyStopping = es ? { config: es, stopper: new EarlyStopping(es) } : null;
   let state: TrainerState = {
     epoch: 0,
     step: 0,
     lr: config.train.optimizer.lr,
-    scheduler: plateau?.scheduler.getState() ?? null,
+    scheduler: schedule.schedule.getState(),
     earlyStopping: earlyStopping?.stopper.getState() ?? null,
     best: { value: null, epoch: null },
     configHash: hash,
@@ -213,7 +222,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     state = resumeState;
     loadCheckpointWeights(paths.last, model);
     loadOptimizerState(paths.last, optimizer);
-    if (plateau && state.scheduler) plateau.scheduler.setState(state.scheduler);
+    if (state.scheduler) schedule.schedule.setState(state.scheduler, state.lr);
     if (earlyStopping && state.earlyStopping) earlyStopping.stopper.setState(state.earlyStopping);
     resetEpochRecords(outDir, state.epoch);
     say(`resuming ${outDir} after epoch ${state.epoch}`);
@@ -221,8 +230,12 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     resetEpochRecords(outDir);
   }
 
+  // The average starts from the weights training starts from (pretrained ones included); a resumed run restores it.
+  const ema = config.train.ema ? new ModelEma(model.namedVariables(), config.train.ema) : null;
+  if (ema && resumeState) loadEmaState(paths.last, ema);
+
   const metadata = bundleMetadata(model, config, dataset, configHash(config));
-  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, plateau, earlyStopping, state, metadata };
+  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, schedule, ema, earlyStopping, state, metadata };
 }
 
 /** The trainer state to continue from (resuming), after the checks that keep a run from being overwritten or mixed. */
@@ -298,32 +311,42 @@ async function fitEpochs(run: OpenRun): Promise<{ stoppedEarly: boolean }> {
       state.phase = phase;
       state.lr = config.train.optimizer.lr * config.train.ftLrScale;
       optimizer.reset();
-      run.plateau?.scheduler.reset();
+      run.schedule = phaseSchedule(config, run.trainBatches.numBatches, phase);
+      state.scheduler = run.schedule.schedule.getState();
       run.say(`epoch ${epoch + 1}: linear probing done, fine-tuning every layer at lr ${state.lr}`);
     }
     if (!step || stepPhase !== phase) {
       // Each phase trains its own variables: linear probing the head only.
       const entries = paramGroups(model, { classifierOnly: phase === 'linear-probe', layerDecay: config.train.layerDecay });
-      step = new TrainStep({ model, optimizer, lossFn: run.lossFn, entries });
+      step = new TrainStep({ model, optimizer, lossFn: run.lossFn, entries, clipGrad: config.train.clipGrad });
       stepPhase = phase;
     }
-    optimizer.lr = state.lr;
+    state.lr = lrAt(run, epoch, state.step);
     callbacks.forEach((c) => c.onEpochBegin?.(epoch, phase, state.lr));
 
     const started = Date.now();
-    const { lossSum, seen } = await trainEpoch(run, step, epoch, phase);
+    const { lossSum, seen, lrFirst, lrLast } = await trainEpoch(run, step, epoch, phase);
     const trainSeconds = (Date.now() - started) / 1000;
 
     const val = await predictBatches(model, run.valBatches, run.lossName);
     const report = computeMetrics(metricsInputFor(dataset, val, config));
-    const record = epochRecord(epoch, phase, state.lr, lossSum / Math.max(seen, 1), val, report, (Date.now() - started) / 1000, seen / trainSeconds);
+    const record = epochRecord(epoch, phase, lrFirst, lossSum / Math.max(seen, 1), val, report, (Date.now() - started) / 1000, seen / trainSeconds);
+    if (run.schedule.schedule.perStep) Object.assign(record, { lr_first: lrFirst, lr_last: lrLast });
+    if (run.ema) {
+      // The EMA model validated on the same batches: val_ema_loss, val_ema_<metric>, val_ema_auc_per_class.
+      const emaVal = await run.ema.withAveraged(() => predictBatches(model, run.valBatches, run.lossName));
+      Object.assign(record, emaFields(epochRecord(epoch, phase, lrFirst, 0, emaVal, computeMetrics(metricsInputFor(dataset, emaVal, config)), 0, 0)));
+    }
+    moveTimeFieldsLast(record);
     const { improved, stop, notes } = applyEpochPolicies(run, record, epoch);
     state.epoch = epoch + 1;
 
     appendEpochRecord(run.outDir, record);
     const metadata = { ...run.metadata, epoch: String(epoch + 1) };
-    if (improved) await saveCheckpoint(run.paths.best, model, null, { ...state }, metadata);
-    await saveCheckpoint(run.paths.last, model, optimizer, { ...state }, metadata);
+    const selectEma = run.ema !== null && config.train.ema?.selectBest === 'ema';
+    if (improved && selectEma) await run.ema!.withAveraged(() => saveCheckpoint(run.paths.best, model, null, { ...state }, { ...metadata, weights: 'ema' }));
+    else if (improved) await saveCheckpoint(run.paths.best, model, null, { ...state }, metadata);
+    await saveCheckpoint(run.paths.last, model, optimizer, { ...state }, metadata, run.ema);
     callbacks.forEach((c) => c.onEpochEnd?.(record, report, notes));
     if (stop) return { stoppedEarly: true };
   }
@@ -331,19 +354,20 @@ async function fitEpochs(run: OpenRun): Promise<{ stoppedEarly: boolean }> {
 }
 
 /** Scheduler, best checkpoint and early stopping, in that order, all reading the same epoch record. */
-function applyEpochPolicies(run: OpenRun, record: EpochRecord, epoch: number): { improved: boolean; stop: boolean; notes: string[] } {
-  const { config, state, plateau, earlyStopping } = run;
+function applyEpochPolicies(run: OpenRun, epochRecord: EpochRecord, epoch: number): { improved: boolean; stop: boolean; notes: string[] } {
+  const { config, state, earlyStopping } = run;
   const notes: string[] = [];
-  if (plateau) {
-    const { monitor, patience } = plateau.config;
-    const m = monitorValue(record, monitor, config);
+  // With train.ema.selectBest ema every policy reads the EMA model's metrics, as timm's train.py does.
+  const record = run.ema && config.train.ema?.selectBest === 'ema' ? emaView(epochRecord) : epochRecord;
+  const sched = config.train.scheduler;
+  if (sched.name === 'plateau') {
+    const m = monitorValue(record, sched.monitor, config);
     if (m !== null) {
-      const next = plateau.scheduler.step(m, state.lr);
-      if (next !== state.lr) notes.push(`ReduceLROnPlateau: ${monitor} has not improved for ${patience + 1} epochs; lr ${state.lr} -> ${next}`);
-      state.lr = next;
-    } else notes.push(`ReduceLROnPlateau: ${monitor} is undefined this epoch; not stepped`);
-    state.scheduler = plateau.scheduler.getState();
+      const note = run.schedule.schedule.epochEnd(m);
+      if (note) notes.push(note);
+    } else notes.push(`ReduceLROnPlateau: ${sched.monitor} is undefined this epoch; not stepped`);
   }
+  state.scheduler = run.schedule.schedule.getState();
   const monitored = monitorValue(record, config.train.checkpointMonitor, config);
   const improved = monitored !== null && isBetter(config.train.checkpointMode, monitored, state.best.value);
   if (improved) state.best = { value: monitored, epoch: epoch + 1 };
@@ -395,13 +419,14 @@ async function finishRun(run: OpenRun, stoppedEarly: boolean): Promise<TrainResu
   manifest.finished = new Date().toISOString();
   writeManifest(run.outDir, manifest);
   run.optimizer.dispose();
+  run.ema?.dispose();
   model.dispose();
   run.callbacks.forEach((c) => c.onTrainEnd?.({ epochsRun: state.epoch, bestEpoch: state.best.epoch, stoppedEarly }));
   return { outDir: run.outDir, epochsRun: state.epoch, bestEpoch: state.best.epoch, bestValue: state.best.value, stoppedEarly, test, backend: run.backend };
 }
 
 /** One pass over the training batches, one shared TrainStep per batch. */
-async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: Phase): Promise<{ lossSum: number; seen: number }> {
+async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: Phase): Promise<{ lossSum: number; seen: number; lrFirst: number; lrLast: number }> {
   const { model, config } = run;
   const imageSize = model.imageSize;
   const numClasses = run.dataset.classes.length;
@@ -409,12 +434,26 @@ async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: P
   let lossSum = 0;
   let seen = 0;
   let batchIndex = 0;
+  let lrFirst = lrAt(run, epoch, run.state.step);
+  let lrLast = lrFirst;
+  const mixup = phase === 'finetune' ? config.data.mixup : null;
+  const multilabel = run.dataset.task === 'multilabel';
   // Linear probing keeps the backbone in inference mode (batch-norm statistics frozen).
   model.setTraining(phase === 'finetune');
   for await (const batch of run.trainBatches.epoch(epoch)) {
     const n = batch.size;
+    let targets = batch.y;
+    if (mixup) {
+      // Mixing draws are keyed by (seed, epoch, batch) like every other augmentation: resume mixes the same.
+      const plan = drawMixPlan(mixup, n, imageSize, imageSize, Rng.create(config.seed, `augment-mix:${epoch}:${batchIndex}`));
+      targets = applyMixPlan(batch.x, batch.y, n, imageSize, imageSize, plan, mixup.labelSmoothing, multilabel);
+    }
+    const lr = lrAt(run, epoch, run.state.step);
+    if (batchIndex === 0) lrFirst = lr;
+    lrLast = lr;
+    run.optimizer.lr = lr;
     const x = tf.tensor4d(batch.x, [n, imageSize, imageSize, 3]);
-    const y = tf.tensor2d(batch.y, [n, numClasses]);
+    const y = tf.tensor2d(targets, [n, numClasses]);
     let loss: number;
     try {
       // Dropout and drop-path masks are keyed by (seed, epoch, batch): a resumed run draws the same ones.
@@ -429,10 +468,50 @@ async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: P
     seen += n;
     batchIndex += 1;
     run.state.step += 1;
+    run.ema?.update(run.state.step);
     const elapsed = (Date.now() - started) / 1000;
     run.callbacks.forEach((c) => c.onBatchEnd?.(epoch, batchIndex, { loss: lossSum / seen, imagesPerSecond: seen / Math.max(elapsed, 1e-9) }));
   }
-  return { lossSum, seen };
+  run.state.lr = lrLast;
+  return { lossSum, seen, lrFirst, lrLast };
+}
+
+/** The schedule for the phase that `phase` starts: LP-FT's fine-tuning gets its own over its own epochs at lr·ftLrScale. */
+function phaseSchedule(config: ExperimentConfig, stepsPerEpoch: number, phase: Phase): SchedulePolicy {
+  const { strategy, lpEpochs, epochs, ftLrScale, optimizer } = config.train;
+  const lpft = strategy === 'lp-ft';
+  const startEpoch = lpft && phase === 'finetune' ? lpEpochs : 0;
+  const span = lpft ? (phase === 'finetune' ? epochs - lpEpochs : lpEpochs) : epochs;
+  const lr = lpft && phase === 'finetune' ? optimizer.lr * ftLrScale : optimizer.lr;
+  return { schedule: createSchedule(config.train.scheduler, { lr, epochs: Math.max(1, span), stepsPerEpoch }), startEpoch };
+}
+
+/** The learning rate of the update about to run, counted from the start of the schedule's phase. */
+function lrAt(run: OpenRun, epoch: number, globalStep: number): number {
+  const { schedule, startEpoch } = run.schedule;
+  return schedule.lrAt({ epoch: epoch - startEpoch, step: globalStep - startEpoch * run.trainBatches.numBatches });
+}
+
+/** The EMA model's validation fields, renamed val_* -> val_ema_*. */
+function emaFields(record: EpochRecord): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k.startsWith('val_')).map(([k, v]) => [`val_ema_${k.slice(4)}`, v]));
+}
+
+/** A record in which val_* are the EMA model's values, for the policies that select on the EMA. */
+function emaView(record: EpochRecord): EpochRecord {
+  const view: Record<string, unknown> = { ...record };
+  for (const [k, v] of Object.entries(record)) if (k.startsWith('val_ema_')) view[`val_${k.slice(8)}`] = v;
+  return view as EpochRecord;
+}
+
+/** seconds and images_per_s stay the last fields of a record: everything before them is reproducible to the bit. */
+function moveTimeFieldsLast(record: EpochRecord): void {
+  const r = record as Record<string, unknown>;
+  for (const k of ['seconds', 'images_per_s']) {
+    const v = r[k];
+    delete r[k];
+    r[k] = v;
+  }
 }
 
 function epochRecord(

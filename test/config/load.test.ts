@@ -36,7 +36,7 @@ describe('config loading', () => {
   test('defaults are filled in and shown (model size, normalisation from the model, run directory)', () => {
     const { config, outDir } = resolveConfig(write('ok.yaml', BASE));
     expect(config.train.epochs).toBe(10);
-    expect(config.train.optimizer).toEqual({ name: 'adamw', lr: 1e-3, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8 });
+    expect(config.train.optimizer).toEqual({ name: 'adamw', lr: 1e-3, baseLr: null, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8 });
     expect(config.train.scheduler).toMatchObject({ name: 'plateau', monitor: 'val_macro_auc', mode: 'max', patience: 10, factor: 0.1 });
     expect(config.model.imageSize).toBe(160);
     expect(config.data.normalize).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });

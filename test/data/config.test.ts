@@ -11,7 +11,7 @@ describe('dataConfigSchema', () => {
       renderSize: 128,
       split: { val: 0.15, test: 0.15, stratify: true, folds: null, fold: 0, trainOnly: null },
       preprocess: { fovCrop: null, benGraham: null, clahe: null },
-      augment: { hflip: 0, vflip: 0, rotate: 0, brightness: 0, contrast: 0, saturation: 0, randomResizedCrop: null },
+      augment: { hflip: 0, vflip: 0, rotate: 0, brightness: 0, contrast: 0, saturation: 0, randomResizedCrop: null, randAugment: null, randomErasing: null },
       normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
       prefetch: 2,
       skipBadImages: false,
@@ -19,6 +19,8 @@ describe('dataConfigSchema', () => {
       maxImagePixels: 50_000_000,
       positiveClass: null,
       cache: { disk: true, dir: '.cache/fundus-train' },
+      sampler: null,
+      mixup: null,
     });
   });
 

@@ -82,6 +82,8 @@ interface PanelOptions {
   epochs: [number, number];
   /** Learning rate: log scale, drawn as steps (constant within an epoch). */
   lr?: boolean;
+  /** With lr: the rate changes every step (lr_first/lr_last recorded); drawn as lines through them. */
+  perStep?: boolean;
 }
 
 function panel(title: string, points: Point[], changes: { epoch: number; phase: string }[], options: PanelOptions): ViewSpec {
@@ -98,7 +100,7 @@ function panel(title: string, points: Point[], changes: { epoch: number; phase: 
       data: { values: points },
       mark: {
         type: 'line',
-        interpolate: options.lr ? 'step-after' : 'linear',
+        interpolate: options.lr && !options.perStep ? 'step-after' : 'linear',
         // markers only while they stay apart
         point: points.length > 120 ? false : { size: 30, filled: true },
       },
@@ -141,13 +143,20 @@ export function trainingCurvesSpec(epochRecords: readonly object[], options: { t
   const records = epochRecords as readonly Record<string, unknown>[];
   if (records.length === 0) throw new Error('internal: no epoch records to plot');
   const epochs = records.map(epochOf);
-  const span: [number, number] = [Math.min(...epochs), Math.max(Math.max(...epochs), Math.min(...epochs) + 1)];
+  // A per-step schedule records the rate of each epoch's first and last step: drawn at its middle and its end.
+  const perStep = records.some((r) => finite(r.lr_first) && finite(r.lr_last));
+  const span: [number, number] = [Math.min(...epochs) - (perStep ? 0.5 : 0), Math.max(Math.max(...epochs), Math.min(...epochs) + 1)];
   const changes = phaseChanges(records);
-  const lr = records.flatMap((r, i) => (finite(r.lr) && r.lr > 0 ? [{ epoch: epochOf(r, i), value: r.lr, series: 'learning rate' }] : []));
+  const lrPoints = (r: Record<string, unknown>, i: number) =>
+    perStep ? [{ epoch: epochOf(r, i) - 0.5, value: r.lr_first }, { epoch: epochOf(r, i), value: r.lr_last }] : [{ epoch: epochOf(r, i), value: r.lr }];
+  const lr = records.flatMap((r, i) =>
+    lrPoints(r, i).flatMap((p) => (finite(p.value) && p.value > 0 ? [{ epoch: p.epoch, value: p.value, series: 'learning rate' }] : [])),
+  );
   const notes: string[] = [`${records.length} epochs`];
   if (changes.length) notes.push(`dashed line: ${changes.map((c) => `${c.phase} at epoch ${c.epoch + 0.5}`).join(', ')}`);
-  const lrDropped = records.length - lr.length;
-  if (lrDropped) notes.push(`${lrDropped} epoch(s) without a positive learning rate not shown on the log scale`);
+  const lrDropped = records.length * (perStep ? 2 : 1) - lr.length;
+  if (perStep) notes.push('learning rate: first and last step of each epoch');
+  if (lrDropped) notes.push(`${lrDropped} ${perStep ? 'step value(s)' : 'epoch(s)'} without a positive learning rate not shown on the log scale`);
   const metrics = seriesPoints(records, METRIC_SERIES);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -155,7 +164,7 @@ export function trainingCurvesSpec(epochRecords: readonly object[], options: { t
     hconcat: [
       panel('Loss', seriesPoints(records, LOSS_SERIES), changes, { yTitle: 'Loss', series: names(LOSS_SERIES), epochs: span }),
       panel('Validation metrics', metrics, changes, { yTitle: 'Metric', series: names(METRIC_SERIES), epochs: span }),
-      panel('Learning rate', lr, changes, { yTitle: 'Learning rate (log scale)', series: ['learning rate'], epochs: span, lr: true }),
+      panel('Learning rate', lr, changes, { yTitle: 'Learning rate (log scale)', series: ['learning rate'], epochs: span, lr: true, perStep }),
     ],
     spacing: 40,
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
