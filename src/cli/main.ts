@@ -9,6 +9,8 @@ import { exportBuilder, ExportArgs, runExport } from './export';
 import { benchBuilder, BenchArgs, runBenchCommand } from './bench';
 import { predictBuilder, PredictArgs, runPredict } from './predict';
 import { runServe, serveBuilder, ServeArgs } from './serve';
+import { doctorBuilder, DoctorArgs, runDoctor } from './doctor';
+import { releaseBackend } from '../backend/select';
 import { packageVersion } from '../util/version';
 
 /**
@@ -50,6 +52,9 @@ export async function main(argv: string[]): Promise<number> {
     .command<ServeArgs>('serve', 'a local web app: upload right and left eye photographs, see grades, heatmaps and the referral note', serveBuilder, (a) => {
       run = () => runServe(a);
     })
+    .command<DoctorArgs>('doctor', 'print what a bug report needs: Node, OS, every backend and why not, WebGPU adapter, CUDA libraries', doctorBuilder, (a) => {
+      run = () => runDoctor(a);
+    })
     .strictOptions()
     .version(packageVersion())
     .help()
@@ -73,5 +78,8 @@ export async function main(argv: string[]): Promise<number> {
     return await (run as () => Promise<number>)();
   } catch (e) {
     return reportError(e, verbose);
+  } finally {
+    // Dawn's device keeps Node alive until destroyed.
+    releaseBackend();
   }
 }
