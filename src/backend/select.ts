@@ -3,15 +3,20 @@ import { UserError } from '../util/errors';
 import { registerGradients } from './gradients';
 import { registerWasmTrainingKernels } from './wasm';
 import { disableWasmThreads, enableWasmThreads, requestedWasmThreads, unrefWasmThreads } from './wasm/threads';
+import { AdapterReport, findAdapter, registeredAdapter, registerWebGpuBackend, releaseWebGpu } from './webgpu';
+import { cudaCheck } from './cuda-check';
 
 /** The backends a config or `--backend` may name; `auto` takes the first of the others that loads. */
-export const BACKEND_NAMES = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** A backend that actually runs (never `auto`). */
 export type RunningBackendName = Exclude<BackendName, 'auto'>;
 
-/** The order `auto` tries them in: fastest first, the pure-JS cpu backend only as the last resort. */
-export const AUTO_ORDER: readonly RunningBackendName[] = ['cuda', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * The order `auto` tries them in: fastest first, the pure-JS cpu backend only as the last resort.
+ * `auto` takes webgpu only on a real GPU (a software adapter is slower than wasm).
+ */
+export const AUTO_ORDER: readonly RunningBackendName[] = ['cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendAttempt {
   name: RunningBackendName;
@@ -34,6 +39,10 @@ export interface BackendInfo {
    * When false, `message` says what to install and registerGradients() throws that error.
    */
   gradients: boolean;
+  /** the WebGPU adapter, when webgpu was tried and one was found */
+  adapter?: AdapterReport;
+  /** for cuda: one line saying which GPU TensorFlow uses, or a warning that it runs on the CPU and why */
+  cuda?: string;
 }
 
 export function isBackendName(value: unknown): value is BackendName {
@@ -44,6 +53,7 @@ export function isBackendName(value: unknown): value is BackendName {
 const DESCRIPTION: Record<RunningBackendName, string> = {
   cuda: 'libtensorflow with CUDA, via @tensorflow/tfjs-node-gpu',
   tensorflow: 'libtensorflow on the CPU, via @tensorflow/tfjs-node',
+  webgpu: 'TensorFlow.js WebGPU on Dawn',
   wasm: 'TensorFlow.js WebAssembly, with fundus-train\'s training kernels',
   cpu: 'TensorFlow.js pure JavaScript, far too slow to train real models',
 };
@@ -73,19 +83,42 @@ export async function initBackend(requested: BackendName): Promise<BackendInfo> 
   }
   const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: BackendAttempt[] = [];
+  const context: TryContext = { auto: requested === 'auto' };
   for (const name of candidates) {
-    const failure = await tryBackend(name);
+    const failure = await tryBackend(name, context);
     if (failure == null) {
       tried.push({ name, ok: true });
       const gradientProblem = gradientsProblem();
-      const message = selectionMessage(name, tried) + (gradientProblem == null ? '' : `; cannot train: ${gradientProblem}`);
+      let message = selectionMessage(name, tried, context) + (gradientProblem == null ? '' : `; cannot train: ${gradientProblem}`);
       const info: BackendInfo = { name, tfBackend: tf.getBackend(), tried, message, gradients: gradientProblem == null };
+      if (context.adapter != null) info.adapter = context.adapter;
+      if (name === 'cuda') {
+        info.cuda = (await cudaCheck()).line;
+        message += `; ${info.cuda}`;
+      }
+      info.message = message;
       current = { requested, info };
       return info;
     }
     tried.push({ name, ok: false, reason: failure });
   }
   throw new UserError(unavailableMessage(requested, tried));
+}
+
+/**
+ * Ends what the active backend holds outside the JS heap that would keep Node alive (Dawn's device, for
+ * webgpu). Call at the end of a command; a later initBackend starts afresh.
+ */
+export function releaseBackend(): void {
+  releaseWebGpu();
+  current = undefined;
+}
+
+/** What one initBackend call learns while trying backends. */
+interface TryContext {
+  auto: boolean;
+  /** the WebGPU adapter Dawn found, once webgpu was tried */
+  adapter?: AdapterReport;
 }
 
 /** Registers tfjs-core's gradients; returns why that is impossible, or undefined once they are registered. */
@@ -99,7 +132,7 @@ function gradientsProblem(): string | undefined {
 }
 
 /** Loads and activates one backend; returns why it failed, or undefined when it runs. */
-async function tryBackend(name: RunningBackendName): Promise<string | undefined> {
+async function tryBackend(name: RunningBackendName, context: TryContext): Promise<string | undefined> {
   try {
     switch (name) {
       case 'cuda':
@@ -110,6 +143,8 @@ async function tryBackend(name: RunningBackendName): Promise<string | undefined>
         // Both native packages register themselves as tfjs backend 'tensorflow'.
         return await activate('tensorflow');
       }
+      case 'webgpu':
+        return await activateWebGpu(context);
       case 'wasm': {
         require('@tensorflow/tfjs-backend-wasm');
         registerWasmTrainingKernels();
@@ -146,6 +181,31 @@ async function activate(tfName: string): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Finds Dawn's adapter and runs tfjs-webgpu on it. `auto` refuses a software adapter (SwiftShader,
+ * llvmpipe/lavapipe: shaders run on the CPU, slower than wasm); naming webgpu takes it anyway.
+ */
+async function activateWebGpu(context: TryContext): Promise<string | undefined> {
+  const running = registeredAdapter();
+  if (running != null && tf.engine().registry.webgpu != null) {
+    context.adapter = running;
+    if (context.auto && running.software != null) return notAGpu(running);
+    return activate('webgpu');
+  }
+  const found = await findAdapter();
+  if (typeof found === 'string') return found;
+  context.adapter = found.report;
+  if (context.auto && found.report.software != null) return notAGpu(found.report);
+  registerWebGpuBackend(found);
+  const failure = await activate('webgpu');
+  if (failure != null) releaseWebGpu();
+  return failure;
+}
+
+function notAGpu(adapter: AdapterReport): string {
+  return `adapter '${adapter.name}' is not a GPU (${adapter.software}): it would be slower than wasm; --backend webgpu uses it anyway`;
+}
+
 /** Starts wasm with XNNPACK on every core (wasm/threads.ts), or single-threaded when that cannot be. */
 async function activateWasm(): Promise<string | undefined> {
   // Already initialised (threads are decided once per process): just switch to it.
@@ -166,10 +226,17 @@ async function activateWasm(): Promise<string | undefined> {
   return activate('wasm');
 }
 
-function selectionMessage(name: RunningBackendName, tried: BackendAttempt[]): string {
+function selectionMessage(name: RunningBackendName, tried: BackendAttempt[], context: TryContext): string {
   const skipped = tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
   const why = skipped.length === 0 ? '' : `; not taken: ${skipped.join('; ')}`;
-  return `backend ${name} (${DESCRIPTION[name]}${name === 'wasm' ? wasmThreadsNote() : ''})${why}`;
+  const note = name === 'wasm' ? wasmThreadsNote() : name === 'webgpu' ? webGpuNote(context.adapter) : '';
+  return `backend ${name} (${DESCRIPTION[name]}${note})${why}`;
+}
+
+function webGpuNote(adapter: AdapterReport | undefined): string {
+  if (adapter == null) return '';
+  const kind = adapter.software == null ? 'a GPU' : 'a software adapter, not a GPU: correct but slow';
+  return `, adapter '${adapter.name}', ${kind}`;
 }
 
 function unavailableMessage(requested: BackendName, tried: BackendAttempt[]): string {
@@ -202,6 +269,8 @@ export interface BackendDescription {
   /** version of the package providing the backend */
   packageVersion?: string;
   wasm?: { simd: boolean; threads: number };
+  /** the WebGPU adapter (name, whether software, limits) */
+  adapter?: AdapterReport;
 }
 
 /** Describes the active backend (call after initBackend). */
@@ -211,8 +280,10 @@ export async function describeBackend(info?: BackendInfo): Promise<BackendDescri
   const description: BackendDescription = { backend: name, tfBackend, tfjsVersion: tf.version_core };
   const pkg = name === 'cuda' || name === 'tensorflow' ? NATIVE_PACKAGE[name]
     : name === 'wasm' ? '@tensorflow/tfjs-backend-wasm'
+      : name === 'webgpu' ? '@tensorflow/tfjs-backend-webgpu'
       : name === 'cpu' ? '@tensorflow/tfjs-backend-cpu' : undefined;
   if (pkg != null) description.packageVersion = packageVersion(pkg);
+  if (info?.adapter != null && name === 'webgpu') description.adapter = info.adapter;
   if (tfBackend === 'wasm') {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     description.wasm = {

@@ -10,6 +10,8 @@ import { benchBuilder, BenchArgs, runBenchCommand } from './bench';
 import { predictBuilder, PredictArgs, runPredict } from './predict';
 import { runServe, serveBuilder, ServeArgs } from './serve';
 import { runSweep, sweepBuilder, SweepArgs } from './sweep';
+import { doctorBuilder, DoctorArgs, runDoctor } from './doctor';
+import { releaseBackend } from '../backend/select';
 import { packageVersion } from '../util/version';
 
 /**
@@ -54,6 +56,9 @@ export async function main(argv: string[]): Promise<number> {
     .command<SweepArgs>('sweep', 'run a study (folds, seeds, grid) locally or on SLURM; --status, --wait, --resume, --ensemble', sweepBuilder, (a) => {
       run = () => runSweep(a);
     })
+    .command<DoctorArgs>('doctor', 'print what a bug report needs: Node, OS, every backend and why not, WebGPU adapter, CUDA libraries', doctorBuilder, (a) => {
+      run = () => runDoctor(a);
+    })
     .strictOptions()
     .version(packageVersion())
     .help()
@@ -77,5 +82,8 @@ export async function main(argv: string[]): Promise<number> {
     return await (run as () => Promise<number>)();
   } catch (e) {
     return reportError(e, verbose);
+  } finally {
+    // Dawn's device keeps Node alive until destroyed.
+    releaseBackend();
   }
 }

@@ -19,7 +19,7 @@ if (!nativeMissing) console.warn('skipping the native-backend-missing tests: @te
 const describeNativeMissing = nativeMissing ? describe : describe.skip;
 
 test('the backend names a config may use', () => {
-  expect([...BACKEND_NAMES]).toEqual(['auto', 'cuda', 'tensorflow', 'wasm', 'cpu']);
+  expect([...BACKEND_NAMES]).toEqual(['auto', 'cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 });
 
 describeNativeMissing('without tfjs-node', () => {
@@ -28,7 +28,8 @@ describeNativeMissing('without tfjs-node', () => {
     expect(info.name).toBe('wasm');
     expect(info.tfBackend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(info.tried.map((t) => [t.name, t.ok])).toEqual([['cuda', false], ['tensorflow', false], ['wasm', true]]);
+    // webgpu: no adapter in this jest process, or a software one, which auto refuses (test/backend/webgpu).
+    expect(info.tried.map((t) => [t.name, t.ok])).toEqual([['cuda', false], ['tensorflow', false], ['webgpu', false], ['wasm', true]]);
     expect(info.tried[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed \(its install needs libtensorflow/);
     expect(info.tried[1].reason).toMatch(/@tensorflow\/tfjs-node is not installed \(its install needs libtensorflow/);
     expect(info.message).toMatch(/^backend wasm \(.*\); not taken: cuda: @tensorflow\/tfjs-node-gpu is not installed .*; tensorflow: @tensorflow\/tfjs-node is not installed/);
@@ -66,7 +67,7 @@ test('explicit cpu and wasm switch backends; wasm registers its training kernels
 });
 
 test('an unknown backend name is a UserError listing the valid ones', async () => {
-  await expect(initBackend('tpu' as never)).rejects.toThrow(new UserError("unknown backend 'tpu': use one of auto, cuda, tensorflow, wasm, cpu"));
+  await expect(initBackend('tpu' as never)).rejects.toThrow(new UserError("unknown backend 'tpu': use one of auto, cuda, tensorflow, webgpu, wasm, cpu"));
 });
 
 test('describeBackend reports versions and the wasm build for the manifest', async () => {

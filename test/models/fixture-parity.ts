@@ -25,6 +25,18 @@ export interface FixtureRun {
  * The caller disposes `model`.
  */
 export function runFixture(fixture: string, toArgs: (kwargs: Record<string, unknown>) => Record<string, unknown>): FixtureRun {
+  const run = startFixture(fixture, toArgs);
+  return run.finish(run.logits.dataSync(), run.pre.dataSync());
+}
+
+/** runFixture for backends that read tensors only asynchronously (webgpu). */
+export async function runFixtureAsync(fixture: string, toArgs: (kwargs: Record<string, unknown>) => Record<string, unknown>): Promise<FixtureRun> {
+  const run = startFixture(fixture, toArgs);
+  return run.finish(await run.logits.data(), await run.pre.data());
+}
+
+/** Builds and loads the model and runs both forward passes; `finish` compares what was read back. */
+function startFixture(fixture: string, toArgs: (kwargs: Record<string, unknown>) => Record<string, unknown>) {
   const weights = path.join(FIXTURES_DIR, `${fixture}.safetensors`);
   const meta = readSafetensorsMetadata(weights);
   const kwargs = JSON.parse(meta.timm_kwargs) as Record<string, unknown>;
@@ -41,11 +53,14 @@ export function runFixture(fixture: string, toArgs: (kwargs: Record<string, unkn
   const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data as Float32Array, input.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor4D;
   const logits = model.forward(x);
   const pre = model.preLogits(x);
-  const errLogits = relativeError(logits.dataSync(), io.get('logits')!.data as Float32Array);
-  const errPreLogits = relativeError(pre.dataSync(), io.get('pre_logits')!.data as Float32Array);
-  tf.dispose([x, logits, pre]);
-  const leaked = tf.memory().numTensors - before;
-  // eslint-disable-next-line no-console
-  console.log(`${fixture}: logits rel err ${errLogits.toExponential(2)}, pre-logits ${errPreLogits.toExponential(2)}`);
-  return { model, report, kwargs, errLogits, errPreLogits, leaked };
+  const finish = (logitValues: tf.TypedArray, preValues: tf.TypedArray): FixtureRun => {
+    const errLogits = relativeError(logitValues, io.get('logits')!.data as Float32Array);
+    const errPreLogits = relativeError(preValues, io.get('pre_logits')!.data as Float32Array);
+    tf.dispose([x, logits, pre]);
+    const leaked = tf.memory().numTensors - before;
+    // eslint-disable-next-line no-console
+    console.log(`${fixture}: logits rel err ${errLogits.toExponential(2)}, pre-logits ${errPreLogits.toExponential(2)}`);
+    return { model, report, kwargs, errLogits, errPreLogits, leaked };
+  };
+  return { logits, pre, finish };
 }
