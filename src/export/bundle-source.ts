@@ -44,15 +44,15 @@ function runDirAbove(dir: string): string | null {
 
 /**
  * Rebuilds the model a safetensors bundle describes and loads its weights. The config comes from the
- * bundle's own metadata, so a checkpoint moved anywhere still works; files written before bundles carried
- * it fall back on the config.json of the run they sit in.
+ * bundle's own metadata, so a checkpoint moved anywhere still works; inside a run directory, the run's config.json is read.
  */
 export function loadBundleModel(source: string, which?: 'best' | 'last'): BundleModel {
   const { weights, runDir } = locateWeights(source, which);
   const bundle = parseBundle(readSafetensorsMetadata(weights), weights);
   let config: ExperimentConfig;
-  if (bundle.config) config = validateConfig(bundle.config, `${weights} (metadata "config")`);
-  else if (runDir) config = readRunConfig(runDir);
+  // Inside a run directory its config.json is the run's own word; a checkpoint moved out carries a copy.
+  if (runDir) config = readRunConfig(runDir);
+  else if (bundle.config) config = validateConfig(bundle.config, `${weights} (metadata "config")`);
   else throw new UserError(`${weights}: no "config" in its metadata and no run directory around it: export it again from its run with fundus-train export`);
   if (bundle.model !== config.model.name) throw new UserError(`${weights} holds a ${bundle.model} but its config describes a ${config.model.name}: use the checkpoint's own run directory`);
   const model = createModel(config.model.name, { numClasses: bundle.classes.length, imageSize: config.model.imageSize, args: config.model.args, initialize: false });
