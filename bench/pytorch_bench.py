@@ -3,10 +3,13 @@
 
 Synthetic input, warm-up steps excluded, median time of a training step (forward, cross-entropy,
 backward, Adam update) and of an inference forward (eval mode, no autograd), images/s for both, and
-peak RSS. Models: torchvision's efficientnet_b0, and torchvision's VisionTransformer in ViT-Tiny's
-configuration (patch 16, 12 layers, 3 heads, hidden 192, MLP 768).
+peak RSS, parameter count. Each fundus-train model name maps to the closest torchvision model:
+efficientnet_b0 and tf_efficientnet_b4 to efficientnet_b0/b4, vit_base_patch16_224 to vit_b_16,
+swinv2_tiny_window8_256 to swin_v2_t, resnet50 and densenet121 to themselves, and the ViT-Tiny and
+DINOv2 ViT-S/B shapes to torchvision's VisionTransformer set up alike (DINOv2's layer scale and
+register-free patch 14 aside).
 
-Usage: /usr/bin/python3 bench/pytorch_bench.py [--model efficientnet_b0|vit_tiny_patch16_224|all]
+Usage: /usr/bin/python3 bench/pytorch_bench.py [--model NAME|all]
        [--image-size 224] [--batch-size 8] [--steps 10] [--warmup 3] [--json]
 """
 import argparse
@@ -19,17 +22,32 @@ import time
 import torch
 import torchvision
 
+def vit(patch: int, heads: int, hidden: int):
+    return lambda size, n: torchvision.models.VisionTransformer(
+        image_size=size, patch_size=patch, num_layers=12, num_heads=heads,
+        hidden_dim=hidden, mlp_dim=4 * hidden, num_classes=n)
+
+
+tv = torchvision.models
+# fundus-train model name -> (torchvision name, builder(image_size, num_classes))
+TORCHVISION = {
+    'efficientnet_b0': ('efficientnet_b0', lambda size, n: tv.efficientnet_b0(num_classes=n)),
+    'tf_efficientnet_b4': ('efficientnet_b4', lambda size, n: tv.efficientnet_b4(num_classes=n)),
+    'vit_tiny_patch16_224': ('VisionTransformer ViT-Ti/16', vit(16, 3, 192)),
+    'vit_base_patch16_224': ('vit_b_16', lambda size, n: tv.vit_b_16(image_size=size, num_classes=n)),
+    'vit_small_patch14_dinov2': ('VisionTransformer ViT-S/14', vit(14, 6, 384)),
+    'vit_base_patch14_dinov2': ('VisionTransformer ViT-B/14', vit(14, 12, 768)),
+    'swinv2_tiny_window8_256': ('swin_v2_t', lambda size, n: tv.swin_v2_t(num_classes=n)),
+    'resnet50': ('resnet50', lambda size, n: tv.resnet50(num_classes=n)),
+    'densenet121': ('densenet121', lambda size, n: tv.densenet121(num_classes=n)),
+}
 MODELS = ('efficientnet_b0', 'vit_tiny_patch16_224')
 
 
 def build(name: str, image_size: int, num_classes: int) -> torch.nn.Module:
-    if name == 'efficientnet_b0':
-        return torchvision.models.efficientnet_b0(num_classes=num_classes)
-    if name == 'vit_tiny_patch16_224':
-        return torchvision.models.VisionTransformer(
-            image_size=image_size, patch_size=16, num_layers=12, num_heads=3,
-            hidden_dim=192, mlp_dim=768, num_classes=num_classes)
-    raise SystemExit(f'unknown model {name!r}: use one of {", ".join(MODELS)}')
+    if name not in TORCHVISION:
+        raise SystemExit(f'unknown model {name!r}: use one of {", ".join(TORCHVISION)}')
+    return TORCHVISION[name][1](image_size, num_classes)
 
 
 def timed(fn, steps: int, warmup: int) -> list:
@@ -70,6 +88,8 @@ def bench(name: str, image_size: int, batch_size: int, steps: int, warmup: int, 
     infer_s = statistics.median(infer_times)
     return {
         'model': name,
+        'torchvision': TORCHVISION[name][0],
+        'params': sum(p.numel() for p in model.parameters()),
         'backend': 'pytorch',
         'imageSize': image_size,
         'batchSize': batch_size,
@@ -88,7 +108,8 @@ def bench(name: str, image_size: int, batch_size: int, steps: int, warmup: int, 
 
 
 def line(r: dict) -> str:
-    return (f"{r['model']} {r['imageSize']}px batch {r['batchSize']} on pytorch ({r['threads']} threads): "
+    return (f"{r['model']} ({r['torchvision']}, {r['params'] / 1e6:.2f}M params) {r['imageSize']}px batch {r['batchSize']} "
+            f"on pytorch ({r['threads']} threads): "
             f"train step {r['trainStepSeconds']:.3f} s ({r['trainImagesPerSecond']:.2f} img/s), "
             f"inference {r['inferenceSeconds']:.3f} s ({r['inferenceImagesPerSecond']:.2f} img/s), "
             f"peak RSS {r['peakRssMiB']:.0f} MiB; median of {r['steps']} after {r['warmup']} warm-up")
@@ -96,7 +117,7 @@ def line(r: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--model', default='all', help=f'{", ".join(MODELS)} or all')
+    p.add_argument('--model', default='all', help=f'{", ".join(TORCHVISION)}, or all (= {", ".join(MODELS)})')
     p.add_argument('--image-size', type=int, default=224)
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--steps', type=int, default=10)

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors';
 import { registerGradients } from './gradients';
 import { registerWasmTrainingKernels } from './wasm';
+import { heapMeter } from './wasm/heap-meter';
 import { disableWasmThreads, enableWasmThreads, requestedWasmThreads, unrefWasmThreads } from './wasm/threads';
 import { AdapterReport, findAdapter, registeredAdapter, registerWebGpuBackend, releaseWebGpu } from './webgpu';
 import { cudaCheck } from './cuda-check';
@@ -148,7 +149,10 @@ async function tryBackend(name: RunningBackendName, context: TryContext): Promis
       case 'wasm': {
         require('@tensorflow/tfjs-backend-wasm');
         registerWasmTrainingKernels();
-        return await activateWasm();
+        const failure = await activateWasm();
+        // A full heap then throws instead of handing out address 0 (wasm/heap-meter.ts).
+        if (failure == null) heapMeter(tf.backend());
+        return failure;
       }
       case 'cpu': {
         require('@tensorflow/tfjs-backend-cpu');

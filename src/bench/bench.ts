@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../models';
 import { lossFunction } from '../train/losses';
 import { TrainStep } from '../train/step';
+import { resolveMicroBatch } from '../train/micro-batch-memory';
 import { AdamOptimizer } from '../train/optimizer';
 import { paramGroups } from '../train/param-groups';
 import { Rng } from '../util/random';
@@ -22,6 +23,10 @@ export interface BenchOptions {
   mode: BenchMode;
   /** also time every kernel over the timed steps (slows them a little; the step times then include it) */
   profile: boolean;
+  /** images per forward/backward pass of a training step, as train.microBatch (absent: the whole batch) */
+  microBatch?: number | 'auto';
+  /** as train.memoryLimitMiB, for microBatch auto */
+  memoryLimitMiB?: number;
   /** called after every step, warm-up included */
   onStep?: (phase: 'train' | 'inference', index: number, seconds: number, warmup: boolean) => void;
 }
@@ -53,6 +58,10 @@ export interface BenchResult {
   tensorsAfter: number;
   /** tensors after the last timed training step minus after the first: growth here is a per-step leak */
   tensorsGrowthOverSteps: number;
+  /** images per forward/backward pass of the training steps (the batch when not micro-batched) */
+  microBatch: number | null;
+  /** how microBatch auto chose, when it did */
+  microBatchLine?: string;
   /** per-kernel self time over the timed steps, with `profile` */
   kernels?: { train?: KernelTime[]; inference?: KernelTime[] };
 }
@@ -69,13 +78,26 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let train: StepTiming | null = null;
   let inference: StepTiming | null = null;
   let growth = 0;
+  let microBatch: number | null = null;
+  let microBatchLine: string | undefined;
   const kernels: NonNullable<BenchResult['kernels']> = {};
   try {
     if (o.mode !== 'inference') {
       const optimizer = new AdamOptimizer({ lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false });
       try {
         // The trainer's own step, full fine-tuning; each step draws its dropout masks from (seed, step).
-        const trainStep = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }) });
+        const lossFn = lossFunction('cross-entropy', 0);
+        const entries = paramGroups(model, { classifierOnly: false, layerDecay: null });
+        const choice = await resolveMicroBatch({
+          setting: o.microBatch,
+          batchSize: o.batchSize,
+          memoryLimitMiB: o.memoryLimitMiB,
+          step: new TrainStep({ model, optimizer, lossFn, entries }),
+          numClasses: o.numClasses,
+        });
+        microBatch = choice.microBatch;
+        if (choice.line) microBatchLine = choice.line;
+        const trainStep = new TrainStep({ model, optimizer, lossFn, entries, microBatch });
         model.setTraining(true);
         let index = 0;
         const step = async (): Promise<void> => void (await trainStep.run({ x, y }, { seed: o.seed, key: `bench:${index++}` }));
@@ -132,7 +154,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,
     tensorsGrowthOverSteps: growth,
+    microBatch,
   };
+  if (microBatchLine) result.microBatchLine = microBatchLine;
   if (o.profile) result.kernels = kernels;
   return result;
 }

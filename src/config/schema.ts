@@ -75,6 +75,10 @@ export const earlyStoppingConfigSchema = z.strictObject({
 const trainConfigObject = z.strictObject({
   epochs: z.int().min(1).default(10),
   batchSize: z.int().min(1).default(16),
+  /** Images per forward/backward pass, gradients summed over the batch: a number, auto (the largest that fits in memory) or absent (the whole batch). */
+  microBatch: z.union([z.int().min(1), z.literal('auto')]).optional(),
+  /** Memory a training step may plan for with microBatch auto, MiB; absent: the wasm heap's 4 GiB (no limit on other backends). */
+  memoryLimitMiB: z.number().positive().optional(),
   /** finetune: every weight trains; linear-probe: only the classifier (backbone and its BN statistics frozen); lp-ft: linear probe for lpEpochs, then fine-tune. */
   strategy: z.enum(['finetune', 'linear-probe', 'lp-ft']).default('finetune'),
   lpEpochs: z.int().min(0).default(0),

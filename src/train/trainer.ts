@@ -45,7 +45,8 @@ import { packageVersion } from '../util/version';
 import { metricsInputFor, writeEvaluation } from './evaluate';
 import { TrainStep } from './step';
 import { trackFreshRun } from './fresh-run';
-import { appendEpochRecord, resetEpochRecords, RunPaths, runPaths, writeRunConfig, writeSplitsCsv } from './run-dir';
+import { appendEpochRecord, readRunConfig, resetEpochRecords, RunPaths, runPaths, writeRunConfig, writeSplitsCsv } from './run-dir';
+import { resolveMicroBatch } from './micro-batch-memory';
 
 export interface TrainOptions {
   /** A resolved config (see resolveConfig). */
@@ -116,6 +117,8 @@ interface OpenRun {
   state: TrainerState;
   /** Safetensors metadata of every checkpoint this run writes (epoch added per checkpoint). */
   metadata: Record<string, string>;
+  /** train.microBatch resolved: images per forward/backward pass */
+  microBatch: number;
 }
 
 /** Trains one experiment into a run directory; with `resume`, continues it exactly. */
@@ -150,6 +153,8 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
   say(backend.message);
   if (!backend.gradients) throw new UserError(`the ${backend.name} backend cannot train here: ${backend.message.replace(/^.*cannot train: /, '')}`);
   makeDirs(outDir);
+  // What microBatch auto chose when the run started (config.json is rewritten just below).
+  const startedMicroBatch = resumeState ? readRunConfig(outDir).train.microBatch : undefined;
   writeRunConfig(outDir, config);
 
   const dataset = await loadDataset(config.data, { seed: config.seed });
@@ -235,7 +240,36 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
   if (ema && resumeState) loadEmaState(paths.last, ema);
 
   const metadata = bundleMetadata(model, config, dataset, configHash(config));
-  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, schedule, ema, earlyStopping, state, metadata };
+  const microBatch = await chooseMicroBatch(config, outDir, startedMicroBatch, model, lossFn, optimizer, dataset.classes.length, say);
+  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, schedule, ema, earlyStopping, state, metadata, microBatch };
+}
+
+/**
+ * train.microBatch as a number. `auto` is measured once and written into config.json's resolved
+ * values; a resumed run keeps the value it started with, so that it repeats the same passes.
+ */
+async function chooseMicroBatch(
+  config: ExperimentConfig,
+  outDir: string,
+  startedWith: number | 'auto' | undefined,
+  model: ClassifierModel,
+  lossFn: LossFn,
+  optimizer: AdamOptimizer,
+  numClasses: number,
+  say: (line: string) => void,
+): Promise<number> {
+  const { batchSize, microBatch: setting, memoryLimitMiB } = config.train;
+  if (setting === 'auto' && typeof startedWith === 'number') {
+    writeRunConfig(outDir, { ...config, train: { ...config.train, microBatch: startedWith } });
+    say(`train.microBatch auto: ${startedWith}, as chosen when the run started`);
+    return startedWith;
+  }
+  const entries = paramGroups(model, { classifierOnly: false, layerDecay: config.train.layerDecay });
+  const step = new TrainStep({ model, optimizer, lossFn, entries });
+  const choice = await resolveMicroBatch({ setting, batchSize, memoryLimitMiB, step, numClasses });
+  if (choice.line) say(choice.line);
+  if (setting === 'auto') writeRunConfig(outDir, { ...config, train: { ...config.train, microBatch: choice.microBatch } });
+  return choice.microBatch;
 }
 
 /** The trainer state to continue from (resuming), after the checks that keep a run from being overwritten or mixed. */
@@ -318,7 +352,7 @@ async function fitEpochs(run: OpenRun): Promise<{ stoppedEarly: boolean }> {
     if (!step || stepPhase !== phase) {
       // Each phase trains its own variables: linear probing the head only.
       const entries = paramGroups(model, { classifierOnly: phase === 'linear-probe', layerDecay: config.train.layerDecay });
-      step = new TrainStep({ model, optimizer, lossFn: run.lossFn, entries, clipGrad: config.train.clipGrad });
+      step = new TrainStep({ model, optimizer, lossFn: run.lossFn, entries, clipGrad: config.train.clipGrad, microBatch: run.microBatch });
       stepPhase = phase;
     }
     state.lr = lrAt(run, epoch, state.step);

@@ -52,3 +52,18 @@ test('median of an even and an odd count', () => {
   expect(median([3, 1, 2])).toBe(2);
   expect(median([4, 1, 3, 2])).toBe(2.5);
 });
+
+test('with a micro-batch: the training step runs in passes, says so, and leaves no tensor behind', async () => {
+  const r = await runBench({ ...tiny, batchSize: 3, steps: 2, warmup: 1, mode: 'train', profile: false, microBatch: 2 });
+  expect(r.microBatch).toBe(2);
+  expect(r.microBatchLine).toBeUndefined();
+  expect(r.train?.seconds).toHaveLength(2);
+  expect(r.tensorsAfter).toBe(r.tensorsBefore);
+  expect(r.tensorsGrowthOverSteps).toBe(0);
+  expect(benchLines(r)[0]).toMatch(/^test_vit 32px batch 3 on wasm \(.*\): train step in passes of at most 2 \d+\.\d{3} s/);
+  const auto = await runBench({ ...tiny, steps: 1, warmup: 0, mode: 'train', profile: false, microBatch: 'auto' });
+  // A model this small fits the wasm heap whole.
+  expect(auto.microBatch).toBe(2);
+  expect(benchLines(auto)[0]).toMatch(/^test_vit 32px batch 2 on wasm \(.*\): train\.microBatch auto: 2 \(batch 2 in 1 pass; measured/);
+  expect(auto.tensorsAfter).toBe(auto.tensorsBefore);
+});
