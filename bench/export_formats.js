@@ -30,7 +30,8 @@ const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bytes = (p) => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((n, f) => n + fs.statSync(path.join(p, f)).size, 0) : fs.statSync(p).size);
+const bytes = (p) =>
+  fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((n, f) => n + fs.statSync(path.join(p, f)).size, 0) : fs.statSync(p).size;
 
 /** Median seconds of `run` over RUNS calls after 2 untimed ones. */
 async function time(run) {
@@ -53,10 +54,31 @@ async function main() {
     for (const name of MODELS) {
       const model = createModel(name, { numClasses: 5, seed: 0 });
       const S = model.imageSize;
-      const config = { backend: 'wasm', model: { name, args: {} }, data: { normalize: { mean: MEAN, std: STD }, preprocess: null }, eval: { threshold: 0.5 }, train: { loss: 'auto' } };
-      const bundle = { model: name, modelArgs: {}, classes: ['a', 'b', 'c', 'd', 'e'], task: 'multiclass', output: 'softmax', thresholds: [0.5, 0.5, 0.5, 0.5, 0.5], imageSize: S, normalize: { mean: MEAN, std: STD }, config, metadata: { model: name } };
+      const config = {
+        backend: 'wasm',
+        model: { name, args: {} },
+        data: { normalize: { mean: MEAN, std: STD }, preprocess: null },
+        eval: { threshold: 0.5 },
+        train: { loss: 'auto' },
+      };
+      const bundle = {
+        model: name,
+        modelArgs: {},
+        classes: ['a', 'b', 'c', 'd', 'e'],
+        task: 'multiclass',
+        output: 'softmax',
+        thresholds: [0.5, 0.5, 0.5, 0.5, 0.5],
+        imageSize: S,
+        normalize: { mean: MEAN, std: STD },
+        config,
+        metadata: { model: name },
+      };
       const source = { model, bundle, config, weights: '', runDir: null };
-      const out = { safetensors: path.join(tmp, `${name}.safetensors`), 'tfjs-graph': path.join(tmp, `${name}-tfjs`), onnx: path.join(tmp, `${name}.onnx`) };
+      const out = {
+        safetensors: path.join(tmp, `${name}.safetensors`),
+        'tfjs-graph': path.join(tmp, `${name}-tfjs`),
+        onnx: path.join(tmp, `${name}.onnx`),
+      };
       for (const [format, file] of Object.entries(out)) await exportModel(source, format, file);
 
       const raw = tf.randomUniform([1, S, S, 3], 0, 1, 'float32', 1);
@@ -94,19 +116,54 @@ async function main() {
       tf.dispose([raw, normalized, nchw]);
       model.dispose();
 
-      rows.push({ model: name, imageSize: S, format: 'fundus-train (wasm)', file: 'safetensors', bytes: bytes(out.safetensors), secondsPerImage: own });
-      rows.push({ model: name, imageSize: S, format: 'tfjs GraphModel (tfjs wasm)', file: 'model.json + shards', bytes: bytes(out['tfjs-graph']), secondsPerImage: tfjs, probabilityError: tfjsError });
-      rows.push({ model: name, imageSize: S, format: 'ONNX Runtime (CPU)', file: '.onnx', bytes: bytes(out.onnx), secondsPerImage: onnx, probabilityError: onnxError });
+      rows.push({
+        model: name,
+        imageSize: S,
+        format: 'fundus-train (wasm)',
+        file: 'safetensors',
+        bytes: bytes(out.safetensors),
+        secondsPerImage: own,
+      });
+      rows.push({
+        model: name,
+        imageSize: S,
+        format: 'tfjs GraphModel (tfjs wasm)',
+        file: 'model.json + shards',
+        bytes: bytes(out['tfjs-graph']),
+        secondsPerImage: tfjs,
+        probabilityError: tfjsError,
+      });
+      rows.push({
+        model: name,
+        imageSize: S,
+        format: 'ONNX Runtime (CPU)',
+        file: '.onnx',
+        bytes: bytes(out.onnx),
+        secondsPerImage: onnx,
+        probabilityError: onnxError,
+      });
       for (const f of Object.values(out)) fs.rmSync(f, { recursive: true, force: true });
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const meta = { date: new Date().toISOString(), backend: backend.message, threads: THREADS, runs: RUNS, cpus: os.cpus().length, loadavg: os.loadavg() };
+  const meta = {
+    date: new Date().toISOString(),
+    backend: backend.message,
+    threads: THREADS,
+    runs: RUNS,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+  };
   const json = arg('json', null);
   if (json) fs.writeFileSync(json, JSON.stringify({ meta, rows }, null, 2));
-  console.log(`| model (batch 1) | runtime | file | size | time per image | probabilities vs fundus-train |\n| --- | --- | --- | ---: | ---: | ---: |`);
-  for (const r of rows) console.log(`| ${r.model} (${r.imageSize} px) | ${r.format} | ${r.file} | ${(r.bytes / 2 ** 20).toFixed(1)} MiB | ${(r.secondsPerImage * 1000).toFixed(0)} ms | ${r.probabilityError === undefined ? '' : r.probabilityError.toExponential(1)} |`);
+  console.log(
+    `| model (batch 1) | runtime | file | size | time per image | probabilities vs fundus-train |\n| --- | --- | --- | ---: | ---: | ---: |`,
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.model} (${r.imageSize} px) | ${r.format} | ${r.file} | ${(r.bytes / 2 ** 20).toFixed(1)} MiB | ${(r.secondsPerImage * 1000).toFixed(0)} ms | ${r.probabilityError === undefined ? '' : r.probabilityError.toExponential(1)} |`,
+    );
   console.log(`load average ${meta.loadavg.map((l) => l.toFixed(1)).join(' ')} on ${meta.cpus} CPUs; ${RUNS} timed runs (median) after 2 untimed`);
 }
 

@@ -59,7 +59,10 @@ export interface CudaEnvironment {
 /** Directories the dynamic loader searches besides its cache: LD_LIBRARY_PATH, then the usual CUDA homes. */
 function searchDirs(probe: SystemProbe): string[] {
   const fromEnv = (probe.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');
-  const cudaHomes = probe.listDir('/usr/local').filter((d) => /^cuda/.test(d)).map((d) => path.join('/usr/local', d));
+  const cudaHomes = probe
+    .listDir('/usr/local')
+    .filter((d) => /^cuda/.test(d))
+    .map((d) => path.join('/usr/local', d));
   const fromHomes = cudaHomes.flatMap((home) => [path.join(home, 'lib64'), path.join(home, 'lib')]);
   return [...fromEnv, ...fromHomes, '/usr/lib/x86_64-linux-gnu', '/usr/lib64'];
 }
@@ -89,7 +92,10 @@ export function findCudaEnvironment(probe: SystemProbe = realProbe): CudaEnviron
   if (procVersion != null) env.driverVersion = procVersion;
   const smi = probe.exec('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader']);
   if (smi != null) {
-    for (const line of smi.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
+    for (const line of smi
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')) {
       const [name, version] = line.split(',').map((p) => p.trim());
       env.gpus.push(name);
       env.driverVersion ??= version;
@@ -108,7 +114,8 @@ export interface CudaVerdict {
   line: string;
 }
 
-const FIX = 'install the CUDA 11.8 and cuDNN 8.9 runtime libraries (they keep the names libcudart.so.11.0 and libcudnn.so.8; ' +
+const FIX =
+  'install the CUDA 11.8 and cuDNN 8.9 runtime libraries (they keep the names libcudart.so.11.0 and libcudnn.so.8; ' +
   'put their directory on LD_LIBRARY_PATH), or use backend: webgpu, which needs no CUDA';
 
 /**
@@ -121,10 +128,11 @@ export function cudaVerdict(tfSeesGpu: boolean, env: CudaEnvironment): CudaVerdi
     return { onGpu: true, line: `cuda: TensorFlow runs on ${name}` };
   }
   const missing = CUDA_LIBRARIES.filter((l) => env.libraries[l] == null);
-  const driver = env.driverVersion == null
-    ? 'no NVIDIA driver found (no /proc/driver/nvidia/version, no nvidia-smi)'
-    : `NVIDIA driver ${env.driverVersion}${env.driverCudaVersion == null ? '' : ` (CUDA ${env.driverCudaVersion})`}` +
-      (env.gpus.length > 0 ? `, ${env.gpus.join(', ')}` : '');
+  const driver =
+    env.driverVersion == null
+      ? 'no NVIDIA driver found (no /proc/driver/nvidia/version, no nvidia-smi)'
+      : `NVIDIA driver ${env.driverVersion}${env.driverCudaVersion == null ? '' : ` (CUDA ${env.driverCudaVersion})`}` +
+        (env.gpus.length > 0 ? `, ${env.gpus.join(', ')}` : '');
   let why: string;
   if (env.driverVersion == null && env.gpus.length === 0) why = driver;
   else if (missing.length > 0) why = `${missing.join(' and ')} not found by the loader (ldconfig, LD_LIBRARY_PATH, /usr/local/cuda*); ${driver}`;
@@ -140,7 +148,10 @@ export function tensorflowUsesGpu(): boolean {
 }
 
 /** Checks the running cuda backend; `usesGpu` and `probe` are injectable for tests. */
-export async function cudaCheck(usesGpu: () => boolean = tensorflowUsesGpu, probe: SystemProbe = realProbe): Promise<CudaVerdict & { environment: CudaEnvironment }> {
+export async function cudaCheck(
+  usesGpu: () => boolean = tensorflowUsesGpu,
+  probe: SystemProbe = realProbe,
+): Promise<CudaVerdict & { environment: CudaEnvironment }> {
   const environment = findCudaEnvironment(probe);
   return { ...cudaVerdict(usesGpu(), environment), environment };
 }

@@ -32,6 +32,6 @@ export function registerGradients(): void {
   }
   throw new Error(
     'TensorFlow.js gradient functions are not available: install @tensorflow/tfjs-layers 4.22.0 (a dependency of ' +
-    'fundus-train; its CommonJS bundle registers tfjs-core\'s gradients)',
+      "fundus-train; its CommonJS bundle registers tfjs-core's gradients)",
   );
 }

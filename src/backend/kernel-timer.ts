@@ -20,23 +20,25 @@ export async function timeKernels(backendName: string, fn: () => Promise<void> |
   const totals = new Map<string, KernelTime>();
   // Time of kernels called from inside the kernel currently running, per nesting level.
   const childMs: number[] = [];
-  const wrap = (config: tf.KernelConfig): tf.KernelFunc => (args) => {
-    childMs.push(0);
-    const start = performance.now();
-    let out: ReturnType<tf.KernelFunc>;
-    try {
-      out = config.kernelFunc(args);
-    } finally {
-      const elapsed = performance.now() - start;
-      const children = childMs.pop() ?? 0;
-      if (childMs.length > 0) childMs[childMs.length - 1] += elapsed;
-      const entry = totals.get(config.kernelName) ?? { kernel: config.kernelName, calls: 0, selfMs: 0 };
-      entry.calls += 1;
-      entry.selfMs += elapsed - children;
-      totals.set(config.kernelName, entry);
-    }
-    return out;
-  };
+  const wrap =
+    (config: tf.KernelConfig): tf.KernelFunc =>
+    (args) => {
+      childMs.push(0);
+      const start = performance.now();
+      let out: ReturnType<tf.KernelFunc>;
+      try {
+        out = config.kernelFunc(args);
+      } finally {
+        const elapsed = performance.now() - start;
+        const children = childMs.pop() ?? 0;
+        if (childMs.length > 0) childMs[childMs.length - 1] += elapsed;
+        const entry = totals.get(config.kernelName) ?? { kernel: config.kernelName, calls: 0, selfMs: 0 };
+        entry.calls += 1;
+        entry.selfMs += elapsed - children;
+        totals.set(config.kernelName, entry);
+      }
+      return out;
+    };
   const replace = (config: tf.KernelConfig, kernelFunc: tf.KernelFunc): void => {
     tf.unregisterKernel(config.kernelName, backendName);
     tf.registerKernel({ ...config, kernelFunc });

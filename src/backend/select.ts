@@ -55,7 +55,7 @@ const DESCRIPTION: Record<RunningBackendName, string> = {
   cuda: 'libtensorflow with CUDA, via @tensorflow/tfjs-node-gpu',
   tensorflow: 'libtensorflow on the CPU, via @tensorflow/tfjs-node',
   webgpu: 'TensorFlow.js WebGPU on Dawn',
-  wasm: 'TensorFlow.js WebAssembly, with fundus-train\'s training kernels',
+  wasm: "TensorFlow.js WebAssembly, with fundus-train's training kernels",
   cpu: 'TensorFlow.js pure JavaScript, far too slow to train real models',
 };
 
@@ -248,8 +248,10 @@ function unavailableMessage(requested: BackendName, tried: BackendAttempt[]): st
   if (requested === 'cuda' || requested === 'tensorflow') {
     const pkg = NATIVE_PACKAGE[requested];
     const extra = requested === 'cuda' ? ' with CUDA and cuDNN present' : '';
-    return `backend ${requested} is not available (${reasons}); install it with \`npm install ${pkg}\` on a machine that can reach ` +
-      `storage.googleapis.com${extra}, or use --backend wasm (or auto)`;
+    return (
+      `backend ${requested} is not available (${reasons}); install it with \`npm install ${pkg}\` on a machine that can reach ` +
+      `storage.googleapis.com${extra}, or use --backend wasm (or auto)`
+    );
   }
   return `backend ${requested} is not available (${reasons}); use --backend auto`;
 }
@@ -282,10 +284,16 @@ export async function describeBackend(info?: BackendInfo): Promise<BackendDescri
   const tfBackend = tf.getBackend();
   const name = info?.name ?? (isBackendName(tfBackend) && tfBackend !== 'auto' ? tfBackend : 'unknown');
   const description: BackendDescription = { backend: name, tfBackend, tfjsVersion: tf.version_core };
-  const pkg = name === 'cuda' || name === 'tensorflow' ? NATIVE_PACKAGE[name]
-    : name === 'wasm' ? '@tensorflow/tfjs-backend-wasm'
-      : name === 'webgpu' ? '@tensorflow/tfjs-backend-webgpu'
-      : name === 'cpu' ? '@tensorflow/tfjs-backend-cpu' : undefined;
+  const pkg =
+    name === 'cuda' || name === 'tensorflow'
+      ? NATIVE_PACKAGE[name]
+      : name === 'wasm'
+        ? '@tensorflow/tfjs-backend-wasm'
+        : name === 'webgpu'
+          ? '@tensorflow/tfjs-backend-webgpu'
+          : name === 'cpu'
+            ? '@tensorflow/tfjs-backend-cpu'
+            : undefined;
   if (pkg != null) description.packageVersion = packageVersion(pkg);
   if (info?.adapter != null && name === 'webgpu') description.adapter = info.adapter;
   if (tfBackend === 'wasm') {

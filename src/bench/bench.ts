@@ -164,9 +164,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 async function timedSteps(o: BenchOptions, run: () => Promise<number[]>, keep: (k: KernelTime[]) => void): Promise<StepTiming> {
   let seconds: number[] = [];
   if (o.profile) {
-    keep(await timeKernels(tf.getBackend(), async () => {
-      seconds = await run();
-    }));
+    keep(
+      await timeKernels(tf.getBackend(), async () => {
+        seconds = await run();
+      }),
+    );
   } else {
     seconds = await run();
   }

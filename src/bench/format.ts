@@ -25,7 +25,9 @@ function kernelLines(phase: string, kernels: KernelTime[], steps: number, top = 
   const lines = [`${phase} kernels, self time per step (all kernels ${(total / steps).toFixed(1)} ms):`];
   for (const k of kernels.slice(0, top)) {
     const ms = k.selfMs / steps;
-    lines.push(`  ${k.kernel.padEnd(36)} ${ms.toFixed(1).padStart(9)} ms ${((100 * k.selfMs) / total).toFixed(1).padStart(5)}%  ${(k.calls / steps).toFixed(0).padStart(5)} calls`);
+    lines.push(
+      `  ${k.kernel.padEnd(36)} ${ms.toFixed(1).padStart(9)} ms ${((100 * k.selfMs) / total).toFixed(1).padStart(5)}%  ${(k.calls / steps).toFixed(0).padStart(5)} calls`,
+    );
   }
   return lines;
 }

@@ -32,7 +32,10 @@ export function benchBuilder(y: Argv): Argv<BenchArgs> {
     .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and the synthetic images' })
     .option('mode', { choices: ['both', 'train', 'inference'] as const, default: 'both' as BenchMode, describe: 'what to time' })
     .option('backend', { choices: BACKEND_NAMES, default: 'auto' as BackendName, describe: 'TensorFlow.js backend' })
-    .option('micro-batch', { type: 'string', describe: 'images per forward/backward pass of a training step: a number, or auto (the largest that fits); default the whole batch' })
+    .option('micro-batch', {
+      type: 'string',
+      describe: 'images per forward/backward pass of a training step: a number, or auto (the largest that fits); default the whole batch',
+    })
     .option('memory-limit-mib', { type: 'number', describe: "memory a step may plan for with --micro-batch auto (default: the wasm heap's 4 GiB)" })
     .option('profile', { type: 'boolean', default: false, describe: 'also print the self time of every kernel per step' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>;
@@ -67,7 +70,13 @@ export async function runBenchCommand(args: BenchArgs): Promise<number> {
     microBatch,
     memoryLimitMiB: args['memory-limit-mib'],
   });
-  process.stdout.write(args.json ? JSON.stringify(result) + '\n' : benchLines(result).map((l) => l + '\n').join(''));
+  process.stdout.write(
+    args.json
+      ? JSON.stringify(result) + '\n'
+      : benchLines(result)
+          .map((l) => l + '\n')
+          .join(''),
+  );
   if (result.tensorsBefore === result.tensorsAfter) return 0;
   // A leak is our bug, not the user's: exit 1 (internal error).
   process.stderr.write(`fundus-train: internal error: the bench left ${result.tensorsAfter - result.tensorsBefore} tensors behind\n`);

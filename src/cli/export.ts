@@ -40,7 +40,10 @@ export async function runExport(args: ExportArgs): Promise<number> {
   const out = path.resolve(args.out);
   try {
     const { files, recipe } = await exportModel(bundle, format, out);
-    if (format === 'tfjs-graph') process.stdout.write(`wrote ${files.length} files to ${out}: ${files.join(', ')} (tf.loadGraphModel('<url>/model.json'); input RGB in [0, 1])\n`);
+    if (format === 'tfjs-graph')
+      process.stdout.write(
+        `wrote ${files.length} files to ${out}: ${files.join(', ')} (tf.loadGraphModel('<url>/model.json'); input RGB in [0, 1])\n`,
+      );
     else process.stdout.write(`wrote ${out}\n`);
     if (recipe) process.stdout.write(`load it in timm:\n${recipe}\n`);
   } finally {

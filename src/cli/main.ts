@@ -47,18 +47,38 @@ export async function main(argv: string[]): Promise<number> {
     .command<BenchArgs>('bench', 'time training and inference steps of a model on synthetic images', benchBuilder, (a) => {
       run = () => runBenchCommand(a);
     })
-    .command<PredictArgs>('predict [images..]', 'predict on photographs (files, folders, globs) and eye pairs; --cam writes heatmaps', predictBuilder, (a) => {
-      run = () => runPredict(a);
-    })
-    .command<ServeArgs>('serve', 'a local web app: upload right and left eye photographs, see grades, heatmaps and the referral note', serveBuilder, (a) => {
-      run = () => runServe(a);
-    })
-    .command<SweepArgs>('sweep', 'run a study (folds, seeds, grid) locally or on SLURM; --status, --wait, --resume, --ensemble', sweepBuilder, (a) => {
-      run = () => runSweep(a);
-    })
-    .command<DoctorArgs>('doctor', 'print what a bug report needs: Node, OS, every backend and why not, WebGPU adapter, CUDA libraries', doctorBuilder, (a) => {
-      run = () => runDoctor(a);
-    })
+    .command<PredictArgs>(
+      'predict [images..]',
+      'predict on photographs (files, folders, globs) and eye pairs; --cam writes heatmaps',
+      predictBuilder,
+      (a) => {
+        run = () => runPredict(a);
+      },
+    )
+    .command<ServeArgs>(
+      'serve',
+      'a local web app: upload right and left eye photographs, see grades, heatmaps and the referral note',
+      serveBuilder,
+      (a) => {
+        run = () => runServe(a);
+      },
+    )
+    .command<SweepArgs>(
+      'sweep',
+      'run a study (folds, seeds, grid) locally or on SLURM; --status, --wait, --resume, --ensemble',
+      sweepBuilder,
+      (a) => {
+        run = () => runSweep(a);
+      },
+    )
+    .command<DoctorArgs>(
+      'doctor',
+      'print what a bug report needs: Node, OS, every backend and why not, WebGPU adapter, CUDA libraries',
+      doctorBuilder,
+      (a) => {
+        run = () => runDoctor(a);
+      },
+    )
     .strictOptions()
     .version(packageVersion())
     .help()

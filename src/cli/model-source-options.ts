@@ -8,7 +8,10 @@ import { UserError } from '../util/errors';
 export function modelSourceOptions<T>(y: Argv<T>, verb: 'use' | 'serve'): Argv<T & { run?: string; checkpoint?: string }> {
   return y
     .option('run', { type: 'string', describe: 'run directory (its best checkpoint, else last)' })
-    .option('checkpoint', { type: 'string', describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file' })
+    .option('checkpoint', {
+      type: 'string',
+      describe: 'a checkpoint directory (anywhere) or an export: model.safetensors, a tfjs folder, a .onnx file',
+    })
     .check((a) => {
       if (!a.run && !a.checkpoint) throw new UserError(`say which model to ${verb}: --run DIR or --checkpoint DIR`);
       if (a.run && a.checkpoint) throw new UserError('give --run or --checkpoint, not both');

@@ -30,7 +30,10 @@ export function predictBuilder(y: Argv): Argv<PredictArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
     .option('cam', { type: 'string', describe: 'write heatmap PNGs (Grad-CAM over each photograph, its own size) into this folder' })
     .option('tta', { type: 'boolean', default: false, describe: 'test-time augmentation: average over the image and its mirror images' })
-    .option('min-eye-difference', { type: 'number', describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)" })
+    .option('min-eye-difference', {
+      type: 'number',
+      describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)",
+    })
     .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" }) as unknown as Argv<PredictArgs>;
 }
 
@@ -55,6 +58,9 @@ export async function runPredict(args: PredictArgs): Promise<number> {
   });
   process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatPredictReport(report));
   const failed = report.images.filter((i) => !i.ok).length + report.inputProblems.length;
-  if (failed > 0 && !args.json) process.stderr.write(`fundus-train: ${failed} of ${report.images.length + report.inputProblems.length} inputs could not be read (listed above)\n`);
+  if (failed > 0 && !args.json)
+    process.stderr.write(
+      `fundus-train: ${failed} of ${report.images.length + report.inputProblems.length} inputs could not be read (listed above)\n`,
+    );
   return failed > 0 ? EXIT_USER : EXIT_OK;
 }

@@ -2,7 +2,14 @@ import * as path from 'path';
 import type { Argv } from 'yargs';
 import { compareRuns } from '../eval/report/runs';
 import { writeFileAtomic } from '../util/fs';
-import { aggregateFiles, aggregateStudy, formatAggregateCsv, formatAggregateLatex, formatAggregateText, writePooledPredictions } from '../sweep/aggregate';
+import {
+  aggregateFiles,
+  aggregateStudy,
+  formatAggregateCsv,
+  formatAggregateLatex,
+  formatAggregateText,
+  writePooledPredictions,
+} from '../sweep/aggregate';
 import { renderAggregatePlot } from '../sweep/aggregate-plot';
 import { isStudyDir } from '../sweep/plan';
 
@@ -14,7 +21,12 @@ export interface ReportArgs {
 
 export function reportBuilder(y: Argv): Argv<ReportArgs> {
   return y
-    .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'run directories (or their eval-* folders), or one study directory' })
+    .positional('runs', {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: 'run directories (or their eval-* folders), or one study directory',
+    })
     .option('metrics', { type: 'string', array: true, describe: 'headline metric keys to show (default: a short list per task)' })
     .option('out', { type: 'string', describe: 'write the LaTeX table to this file (default: print it)' }) as unknown as Argv<ReportArgs>;
 }
@@ -49,6 +61,8 @@ async function reportStudy(dir: string, args: ReportArgs): Promise<number> {
   writeFileAtomic(files.plot, await renderAggregatePlot(aggregate));
   if (args.out) writeFileAtomic(args.out, latex);
   process.stdout.write(text);
-  process.stdout.write(`outputs in ${path.dirname(files.text)}: aggregate.txt aggregate.csv aggregate.tex aggregate.png pooled/ (${pooled.length} pooled predictions file(s), for fundus-train score)\n`);
+  process.stdout.write(
+    `outputs in ${path.dirname(files.text)}: aggregate.txt aggregate.csv aggregate.tex aggregate.png pooled/ (${pooled.length} pooled predictions file(s), for fundus-train score)\n`,
+  );
   return 0;
 }

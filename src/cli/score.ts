@@ -12,7 +12,11 @@ export interface ScoreArgs {
 
 export function scoreBuilder(y: Argv): Argv<ScoreArgs> {
   return y
-    .option('predictions', { type: 'string', demandOption: true, describe: 'predictions CSV: image,label,p_<class>... or image,y_<label>...,p_<label>...' })
+    .option('predictions', {
+      type: 'string',
+      demandOption: true,
+      describe: 'predictions CSV: image,label,p_<class>... or image,y_<label>...,p_<label>...',
+    })
     .option('bootstrap', { type: 'number', default: 1000, describe: 'bootstrap resamples for 95% intervals (0 = none)' })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the bootstrap' })
     .option('specificity', { type: 'number', default: 0.85, describe: 'binary: specificity for sensitivity-at-specificity' })

@@ -19,10 +19,17 @@ export interface ServeArgs {
 export function serveBuilder(y: Argv): Argv<ServeArgs> {
   return modelSourceOptions(y, 'serve')
     .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port to listen on (0: any free port)' })
-    .option('host', { type: 'string', default: DEFAULT_HOST, describe: 'interface to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)' })
-    .option('keep-uploads', { type: 'string', describe: 'keep each request\'s photographs and result in this folder (default: nothing is kept)' })
+    .option('host', {
+      type: 'string',
+      default: DEFAULT_HOST,
+      describe: 'interface to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)',
+    })
+    .option('keep-uploads', { type: 'string', describe: "keep each request's photographs and result in this folder (default: nothing is kept)" })
     .option('max-upload-mb', { type: 'number', default: DEFAULT_MAX_UPLOAD_MB, describe: 'largest photograph accepted, in MB' })
-    .option('min-eye-difference', { type: 'number', describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)" })
+    .option('min-eye-difference', {
+      type: 'number',
+      describe: "referral rule: refer when the eyes' probabilities differ by less than this for every class (default 0.1)",
+    })
     .option('backend', { choices: BACKEND_NAMES, describe: "backend (default: the run's)" }) as unknown as Argv<ServeArgs>;
 }
 
@@ -41,7 +48,9 @@ export async function runServe(args: ServeArgs): Promise<number> {
     log,
   });
   log(`${server.predictor.backend.message}`);
-  log(`serving ${server.predictor.config.model.name} from ${server.predictor.checkpoint} at ${server.url}/ (JSON API: POST ${server.url}/api/predict); Ctrl-C stops`);
+  log(
+    `serving ${server.predictor.config.model.name} from ${server.predictor.checkpoint} at ${server.url}/ (JSON API: POST ${server.url}/api/predict); Ctrl-C stops`,
+  );
   if (!args['keep-uploads']) log('uploaded photographs are not kept');
   await new Promise<void>((resolve) => {
     const stop = () => {

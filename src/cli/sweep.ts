@@ -33,17 +33,33 @@ export interface SweepArgs {
 export function sweepBuilder(y: Argv): Argv<SweepArgs> {
   return y
     .option('config', { type: 'string', describe: 'study file (YAML or JSON): base config, folds, seeds, grid, list, slurm' })
-    .option('out', { type: 'string', describe: 'study directory (default: the study\'s out, else studies/<name>)' })
-    .option('executor', { choices: EXECUTORS, default: 'local' as const, describe: 'local child processes, a SLURM job array, or a Kubernetes Indexed Job (--dry-run)' })
+    .option('out', { type: 'string', describe: "study directory (default: the study's out, else studies/<name>)" })
+    .option('executor', {
+      choices: EXECUTORS,
+      default: 'local' as const,
+      describe: 'local child processes, a SLURM job array, or a Kubernetes Indexed Job (--dry-run)',
+    })
     .option('parallel', { type: 'number', default: 1, describe: 'local: runs at once (threads per run = cores / parallel)' })
-    .option('resume', { type: 'boolean', default: false, describe: 'resubmit failed, stopped and unfinished runs (each resumes from its checkpoint)' })
+    .option('resume', {
+      type: 'boolean',
+      default: false,
+      describe: 'resubmit failed, stopped and unfinished runs (each resumes from its checkpoint)',
+    })
     .option('status', { type: 'boolean', default: false, describe: 'print where every run stands (squeue and the run directories)' })
     .option('wait', { type: 'boolean', default: false, describe: 'slurm: wait until no task of the study is queued' })
-    .option('ensemble', { type: 'boolean', default: false, describe: "score the mean of each seed's fold models on the test split (or --data-config)" })
+    .option('ensemble', {
+      type: 'boolean',
+      default: false,
+      describe: "score the mean of each seed's fold models on the test split (or --data-config)",
+    })
     .option('data-config', { type: 'string', describe: 'ensemble: score on this dataset (a config with a data section) instead' })
     .option('bootstrap', { type: 'number', describe: "ensemble: bootstrap resamples (default: the runs' eval.bootstrap)" })
     .option('dry-run', { type: 'boolean', default: false, describe: 'write and print the plan (k8s: the manifest) and start nothing' })
-    .option('task', { type: 'number', hidden: true, describe: 'run one row of the plan in this process (what executors start)' }) as unknown as Argv<SweepArgs>;
+    .option('task', {
+      type: 'number',
+      hidden: true,
+      describe: 'run one row of the plan in this process (what executors start)',
+    }) as unknown as Argv<SweepArgs>;
 }
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -75,18 +91,30 @@ function printStatus(plan: Plan): number {
   if (readSubmissions(plan).length > 0) {
     const statuses = slurmStatus(plan);
     for (const s of statuses) say(formatStatus(s));
-    say(summary(plan, statuses.map((s) => (s.state === 'queued' ? s.detail!.toLowerCase() : s.state))));
+    say(
+      summary(
+        plan,
+        statuses.map((s) => (s.state === 'queued' ? s.detail!.toLowerCase() : s.state)),
+      ),
+    );
     return EXIT_OK;
   }
   // a fold run that trained but has no out-of-fold predictions yet is finished by the next sweep
-  const states = plan.rows.map((r) => (taskDone(r) ? 'done' : runState(r.runDir) === 'complete' ? 'trained, out-of-fold predictions missing' : runState(r.runDir)));
+  const states = plan.rows.map((r) =>
+    taskDone(r) ? 'done' : runState(r.runDir) === 'complete' ? 'trained, out-of-fold predictions missing' : runState(r.runDir),
+  );
   plan.rows.forEach((r, i) => say(`[${r.index}] ${r.name}: ${states[i]}`));
   say(summary(plan, states));
   return EXIT_OK;
 }
 
 function endOfSlurm(plan: Plan, statuses: TaskStatus[]): number {
-  say(summary(plan, statuses.map((s) => s.state)));
+  say(
+    summary(
+      plan,
+      statuses.map((s) => s.state),
+    ),
+  );
   const bad = statuses.filter((s) => s.state === 'failed' || s.state === 'stopped');
   if (bad.length) say(`${bad.length} run(s) did not finish; resubmit them with fundus-train sweep --out ${plan.dir} --executor slurm --resume`);
   return bad.length ? EXIT_INTERNAL : EXIT_OK;
@@ -123,7 +151,10 @@ export async function runSweep(args: SweepArgs): Promise<number> {
   if (args.executor === 'k8s') throw new UserError('--executor k8s only prints a manifest: add --dry-run and apply it with kubectl');
   if (args.executor === 'slurm') {
     const submission = submitSlurm(p);
-    if (submission) say(`submitted SLURM job ${submission.jobId}: ${submission.indices.length} task(s); follow with fundus-train sweep --out ${p.dir} --executor slurm --status (or --wait)`);
+    if (submission)
+      say(
+        `submitted SLURM job ${submission.jobId}: ${submission.indices.length} task(s); follow with fundus-train sweep --out ${p.dir} --executor slurm --status (or --wait)`,
+      );
     else say('nothing to submit: every run is done or queued');
     if (!args.wait) return EXIT_OK;
     return endOfSlurm(p, await waitSlurm(p, (s) => say(formatStatus(s))));

@@ -21,7 +21,10 @@ export function trainBuilder(y: Argv): Argv<TrainArgs> {
     .option('out', { type: 'string', describe: 'run directory (default: config out, else runs/<name>)' })
     .option('backend', { choices: BACKEND_NAMES, describe: 'TensorFlow.js backend (overrides the config)' })
     .option('resume', { type: 'boolean', default: false, describe: 'continue the run in the run directory from its last checkpoint' })
-    .option('fold', { type: 'number', describe: 'k-fold cross-validation: train with this fold (0 .. data.split.folds-1) as validation' }) as unknown as Argv<TrainArgs>;
+    .option('fold', {
+      type: 'number',
+      describe: 'k-fold cross-validation: train with this fold (0 .. data.split.folds-1) as validation',
+    }) as unknown as Argv<TrainArgs>;
 }
 
 export async function runTrain(args: TrainArgs): Promise<number> {

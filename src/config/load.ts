@@ -90,7 +90,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         const options = allowedDiscriminatorValues(unionPath, disc);
         const key = [...unionPath, disc].join('.');
         const value = getAt(raw, [...unionPath, disc]);
-        return value === undefined ? `${key} is required (one of ${options.join(', ')})` : `${key}: "${String(value)}" is not one of ${options.join(', ')}`;
+        return value === undefined
+          ? `${key} is required (one of ${options.join(', ')})`
+          : `${key}: "${String(value)}" is not one of ${options.join(', ')}`;
       }
       return `${prefix(where)}${issue.message}`;
     }
@@ -103,7 +105,13 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       const values = (issue as { values?: unknown[] }).values;
       const value = getAt(raw, issue.path.map(String));
       if (!values) return `${prefix(where)}${issue.message}`;
-      const hint = typeof value === 'string' ? closest(value, values.filter((v): v is string => typeof v === 'string')) : null;
+      const hint =
+        typeof value === 'string'
+          ? closest(
+              value,
+              values.filter((v): v is string => typeof v === 'string'),
+            )
+          : null;
       return `${prefix(where)}${JSON.stringify(value)} is not one of ${values.map((v) => JSON.stringify(v)).join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`;
     }
     default:

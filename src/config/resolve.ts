@@ -72,7 +72,10 @@ function validateNamingOverrides(raw: Record<string, unknown>, shown: string, ov
     if (!(e instanceof UserError) || !e.message.startsWith(`${shown}: `)) throw e;
     const problem = e.message.slice(shown.length + 2);
     const culprit = overrides.find((o) => {
-      const key = o.slice(0, o.indexOf('=')).trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const key = o
+        .slice(0, o.indexOf('='))
+        .trim()
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       return new RegExp(`(^|[\\s"])${key}(["\\s:.]|$)`).test(problem);
     });
     if (!culprit) throw e;

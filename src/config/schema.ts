@@ -120,14 +120,12 @@ export type TrainConfig = Omit<RawTrainConfig, 'checkpointMode' | 'scheduler' | 
   earlyStopping: EarlyStoppingConfig | null;
 };
 
-export const trainConfigSchema = trainConfigObject.transform(
-  (t): TrainConfig => ({
-    ...t,
-    scheduler: t.scheduler.name === 'plateau' ? { ...t.scheduler, mode: resolveMode(t.scheduler.mode, t.scheduler.monitor) } : t.scheduler,
-    earlyStopping: t.earlyStopping && { ...t.earlyStopping, mode: resolveMode(t.earlyStopping.mode, t.earlyStopping.monitor) },
-    checkpointMode: resolveMode(t.checkpointMode, t.checkpointMonitor),
-  }),
-);
+export const trainConfigSchema = trainConfigObject.transform((t): TrainConfig => ({
+  ...t,
+  scheduler: t.scheduler.name === 'plateau' ? { ...t.scheduler, mode: resolveMode(t.scheduler.mode, t.scheduler.monitor) } : t.scheduler,
+  earlyStopping: t.earlyStopping && { ...t.earlyStopping, mode: resolveMode(t.earlyStopping.mode, t.earlyStopping.monitor) },
+  checkpointMode: resolveMode(t.checkpointMode, t.checkpointMonitor),
+}));
 
 export const evalConfigSchema = z.strictObject({
   /** Bootstrap resamples for confidence intervals of the final test metrics (0 = none). */
@@ -151,7 +149,10 @@ export const predictConfigSchema = z.strictObject({
 
 export const experimentConfigSchema = z.strictObject({
   /** Name of the experiment; the default run directory is runs/<name>. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('experiment'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .default('experiment'),
   seed: z.int().min(0).default(42),
   backend: z.enum(BACKEND_NAMES).default('auto'),
   /** Run directory; default runs/<name> beside the working directory. */

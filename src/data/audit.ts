@@ -59,7 +59,10 @@ function lenient(cfg: DataConfig): DataConfig {
 }
 
 function countSplits(dataset: Dataset, splitOf: Split[]): Record<Split, SplitCounts> {
-  const out = Object.fromEntries(SPLITS.map((s) => [s, { images: 0, classes: Object.fromEntries(dataset.classes.map((c) => [c, 0])) }])) as Record<Split, SplitCounts>;
+  const out = Object.fromEntries(SPLITS.map((s) => [s, { images: 0, classes: Object.fromEntries(dataset.classes.map((c) => [c, 0])) }])) as Record<
+    Split,
+    SplitCounts
+  >;
   dataset.samples.forEach((sample, i) => {
     const c = out[splitOf[i]];
     c.images++;

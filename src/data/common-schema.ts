@@ -110,7 +110,11 @@ export const benGrahamSchema = z.strictObject({
    */
   radius: z.int().min(16).max(2048).nullable().default(null),
   /** Gaussian sigma as a fraction of the radius (radius/30). */
-  sigmaFraction: z.number().gt(0).max(1).default(1 / 30),
+  sigmaFraction: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(1 / 30),
   /** Outside this fraction of the radius the image becomes grey 128 (hides the filter's bright rim). */
   maskFraction: z.number().gt(0).max(1).default(0.9),
 });

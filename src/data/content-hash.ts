@@ -19,7 +19,9 @@ export async function fileContentHash(file: string): Promise<string> {
   const st = await fs.promises.stat(file);
   const k = known.get(file);
   if (k && k.size === st.size && k.mtimeMs === st.mtimeMs) return k.hash;
-  const hash = createHash('sha256').update(await fs.promises.readFile(file)).digest('hex');
+  const hash = createHash('sha256')
+    .update(await fs.promises.readFile(file))
+    .digest('hex');
   known.set(file, { size: st.size, mtimeMs: st.mtimeMs, hash });
   return hash;
 }

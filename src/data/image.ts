@@ -38,7 +38,9 @@ export function tooManyPixelsError(file: string, width: number, height: number, 
 async function decodeError(file: string, e: unknown, maxPixels: number): Promise<UserError> {
   if (!fs.existsSync(file)) return new UserError(`image file not found: ${file}; ${BAD_IMAGE_HINT}`);
   if (e instanceof Error && /exceeds pixel limit/.test(e.message)) {
-    const meta = await sharp(file).metadata().catch(() => undefined);
+    const meta = await sharp(file)
+      .metadata()
+      .catch(() => undefined);
     if (meta?.width && meta.height) return tooManyPixelsError(file, meta.width, meta.height, maxPixels);
   }
   const why = e instanceof Error ? oneLine(e.message) : String(e);
@@ -74,7 +76,12 @@ export async function decodeImage(file: string, maxPixels = DEFAULT_MAX_IMAGE_PI
  * Decodes and resizes in one sharp call, which lets libjpeg decode at a reduced scale
  * (several times faster for large photographs). Same geometry as `resizeRgb(decodeImage(file))`.
  */
-export async function decodeImageAtSize(file: string, size: number, fit: ResizeFit = DEFAULT_RESIZE_FIT, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
+export async function decodeImageAtSize(
+  file: string,
+  size: number,
+  fit: ResizeFit = DEFAULT_RESIZE_FIT,
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS,
+): Promise<RgbImage> {
   try {
     return await toRgb(open(file, maxPixels).resize(size, size, { fit, position: 'centre' }), file);
   } catch (e) {
@@ -125,5 +132,7 @@ export async function resizeRgb(img: RgbImage, size: number, fit: ResizeFit = DE
 
 /** Encodes an RGB image as PNG (examples, reports, test fixtures). */
 export async function encodePng(img: RgbImage): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

@@ -20,7 +20,16 @@ export type { LoadDatasetOptions, DataSource } from './sources';
 export { DATA_SOURCES, getDataSource } from './sources';
 export { decodeImage, decodeImageAtSize, decodeImageInside, imageDimensions, resizeRgb, encodePng, DEFAULT_RESIZE_FIT } from './image';
 export type { ResizeFit } from './image';
-export { findFieldOfView, squareAround, preprocessRgb, hasPreprocessing, applyClahe, claheChannel, benGraham, PREPROCESS_VERSION } from './preprocess';
+export {
+  findFieldOfView,
+  squareAround,
+  preprocessRgb,
+  hasPreprocessing,
+  applyClahe,
+  claheChannel,
+  benGraham,
+  PREPROCESS_VERSION,
+} from './preprocess';
 export type { Box, FieldOfView } from './preprocess';
 export { withPreparedImages } from './prepared-images';
 export type { PreparedImagesOptions } from './prepared-images';

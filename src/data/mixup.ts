@@ -11,7 +11,10 @@ export const mixupConfigSchema = z
     /** CutMix's Beta(α, α) (timm cutmix_alpha); 0 = no CutMix. */
     cutmixAlpha: z.number().min(0).default(0),
     /** CutMix box side as [min, max] fractions of the image, instead of from λ (timm cutmix_minmax; turns CutMix on). */
-    cutmixMinmax: z.tuple([z.number().gt(0).lt(1), z.number().gt(0).lt(1)]).nullable().default(null),
+    cutmixMinmax: z
+      .tuple([z.number().gt(0).lt(1), z.number().gt(0).lt(1)])
+      .nullable()
+      .default(null),
     /** Probability of mixing a batch (or element, or pair). */
     prob: z.number().min(0).max(1).default(1),
     /** With both on: probability of CutMix instead of mixup. */
@@ -23,8 +26,13 @@ export const mixupConfigSchema = z
     /** Smoothing of the mixed targets (timm's Mixup default 0.1); combine with train.labelSmoothing 0. */
     labelSmoothing: z.number().min(0).lt(1).default(0.1),
   })
-  .refine((c) => c.alpha > 0 || c.cutmixAlpha > 0 || c.cutmixMinmax !== null, { message: 'alpha, cutmixAlpha or cutmixMinmax must turn something on' })
-  .refine((c) => c.cutmixMinmax === null || c.cutmixMinmax[0] < c.cutmixMinmax[1], { message: 'cutmixMinmax must be [min, max] with min < max', path: ['cutmixMinmax'] });
+  .refine((c) => c.alpha > 0 || c.cutmixAlpha > 0 || c.cutmixMinmax !== null, {
+    message: 'alpha, cutmixAlpha or cutmixMinmax must turn something on',
+  })
+  .refine((c) => c.cutmixMinmax === null || c.cutmixMinmax[0] < c.cutmixMinmax[1], {
+    message: 'cutmixMinmax must be [min, max] with min < max',
+    path: ['cutmixMinmax'],
+  });
 
 export type MixupConfig = z.infer<typeof mixupConfigSchema>;
 
@@ -51,7 +59,12 @@ export function cutmixBox(h: number, w: number, lam: number, cy: number, cx: num
   const cutH = floor(h * ratio);
   const cutW = floor(w * ratio);
   const clip = (v: number, hi: number): number => min(max(v, 0), hi);
-  return { yl: clip(cy - floor(cutH / 2), h), yh: clip(cy + floor(cutH / 2), h), xl: clip(cx - floor(cutW / 2), w), xh: clip(cx + floor(cutW / 2), w) };
+  return {
+    yl: clip(cy - floor(cutH / 2), h),
+    yh: clip(cy + floor(cutH / 2), h),
+    xl: clip(cx - floor(cutW / 2), w),
+    xh: clip(cx + floor(cutW / 2), w),
+  };
 }
 
 function drawBox(cfg: MixupConfig, h: number, w: number, lam: number, rng: Rng): { box: Box; lam: number } {

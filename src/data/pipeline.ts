@@ -75,7 +75,8 @@ export class ImageBatches {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
     if (!Number.isInteger(opts.imageSize) || opts.imageSize < 1) throw new Error(`imageSize must be a positive integer, got ${opts.imageSize}`);
     for (const i of indices) {
-      if (!Number.isInteger(i) || i < 0 || i >= dataset.samples.length) throw new Error(`sample index ${i} is outside the dataset (0..${dataset.samples.length - 1})`);
+      if (!Number.isInteger(i) || i < 0 || i >= dataset.samples.length)
+        throw new Error(`sample index ${i} is outside the dataset (0..${dataset.samples.length - 1})`);
     }
     this.indices = [...indices];
     this.numClasses = dataset.classes.length;
@@ -91,7 +92,12 @@ export class ImageBatches {
   /** The sample indices of epoch `epoch` in the order they are served. */
   order(epoch: number): number[] {
     if (this.opts.sampleWeights) {
-      return weightedDraw(this.indices, this.opts.sampleWeights, this.indices.length, Rng.create(this.opts.shuffleSeed ?? this.opts.seed, `sampler:${epoch}`));
+      return weightedDraw(
+        this.indices,
+        this.opts.sampleWeights,
+        this.indices.length,
+        Rng.create(this.opts.shuffleSeed ?? this.opts.seed, `sampler:${epoch}`),
+      );
     }
     if (this.opts.shuffleSeed === undefined) return [...this.indices];
     return Rng.create(this.opts.shuffleSeed, `shuffle:${epoch}`).shuffle([...this.indices]);
@@ -185,7 +191,8 @@ export class ImageBatches {
       if (!labels || labels.length !== this.numClasses) throw new Error(`sample ${sample.id} has no ${this.numClasses} multi-label flags`);
       for (let c = 0; c < this.numClasses; c++) y[row + c] = labels[c];
     } else {
-      if (sample.label === undefined || sample.label < 0 || sample.label >= this.numClasses) throw new Error(`sample ${sample.id} has no class index`);
+      if (sample.label === undefined || sample.label < 0 || sample.label >= this.numClasses)
+        throw new Error(`sample ${sample.id} has no class index`);
       y[row + sample.label] = 1;
     }
   }

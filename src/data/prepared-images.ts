@@ -81,7 +81,9 @@ export function withPreparedImages(dataset: Dataset, opts: PreparedImagesOptions
   };
 
   const keyOf = async (file: string, size: number): Promise<string> =>
-    createHash('sha256').update(`${settings}\n${await fileContentHash(file)}\n${size}`).digest('hex');
+    createHash('sha256')
+      .update(`${settings}\n${await fileContentHash(file)}\n${size}`)
+      .digest('hex');
 
   const store = async (key: string, img: RgbImage): Promise<void> => {
     const cache = disk;
@@ -107,7 +109,11 @@ export function withPreparedImages(dataset: Dataset, opts: PreparedImagesOptions
       return img;
     } catch (e) {
       if (!(e instanceof UserError) && sample.file && (e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw withOrigin(new UserError(`image file not found: ${sample.file}; replace it, or set data.skipBadImages: true to skip unreadable images`), sample.file, sample.origin);
+        throw withOrigin(
+          new UserError(`image file not found: ${sample.file}; replace it, or set data.skipBadImages: true to skip unreadable images`),
+          sample.file,
+          sample.origin,
+        );
       }
       throw withOrigin(e, sample.file, sample.origin);
     }

@@ -13,7 +13,7 @@ export interface SplitIndices {
 /** What stratification keeps balanced: the class name, or the 0/1 string of a multi-label sample ("1010"). */
 export function labelKey(dataset: Dataset, sample: Sample): string {
   if (dataset.task === 'multilabel') return (sample.labels ?? []).join('');
-  return sample.label !== undefined ? dataset.classes[sample.label] ?? String(sample.label) : '';
+  return sample.label !== undefined ? (dataset.classes[sample.label] ?? String(sample.label)) : '';
 }
 
 /** The samples that must share a split: one group per patient, or the sample alone when it has no group. */
@@ -121,10 +121,11 @@ export function splitDataset(dataset: Dataset, split: SplitOptions, seed: number
     const preset = unit.map(fixed).find((s) => s !== undefined);
     if (preset === undefined) free.push(unit);
     else if (preset === 'pool' && unit.every((i) => fixed(i) === 'pool' || fixed(i) === undefined)) pooled.push(unit);
-    else for (const i of unit) {
-      const own = fixed(i) ?? preset;
-      result[own === 'pool' ? 'train' : own].push(i);
-    }
+    else
+      for (const i of unit) {
+        const own = fixed(i) ?? preset;
+        result[own === 'pool' ? 'train' : own].push(i);
+      }
   }
 
   const key = (i: number): string => (split.stratify ? labelKey(dataset, samples[i]) : '');
@@ -132,7 +133,10 @@ export function splitDataset(dataset: Dataset, split: SplitOptions, seed: number
   const test = provided.test ? 0 : split.test;
   const tooFew = (fractions: Array<[string, number]>, units: number[][]) => () =>
     `data.split: ${units.reduce((n, u) => n + u.length, 0)} samples in ${units.length} groups are too few for ` +
-    `${fractions.filter(([, f]) => f > 0).map(([b, f]) => `${b} ${f.toFixed(2)}`).join(', ')}; add images or set data.split.val/test to 0`;
+    `${fractions
+      .filter(([, f]) => f > 0)
+      .map(([b, f]) => `${b} ${f.toFixed(2)}`)
+      .join(', ')}; add images or set data.split.val/test to 0`;
   const place = (drawn: Map<string, number[][]>): void => {
     for (const s of SPLITS) for (const unit of drawn.get(s) ?? []) result[s].push(...unit);
   };

@@ -19,17 +19,25 @@ export function doctorLines(r: DoctorReport): string[] {
   if (a == null) {
     lines.push(`webgpu       no adapter: ${r.webgpu.reason ?? 'unknown'}`);
   } else {
-    lines.push(`webgpu       ${a.name} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}): ` +
-      (a.software ? `software, not a GPU (${a.softwareReason})` : 'a GPU'));
+    lines.push(
+      `webgpu       ${a.name} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}): ` +
+        (a.software ? `software, not a GPU (${a.softwareReason})` : 'a GPU'),
+    );
     const l = a.limits;
-    lines.push(`             max storage binding ${Math.round((l.maxStorageBufferBindingSize ?? 0) / MIB)} MiB, ` +
-      `max buffer ${Math.round((l.maxBufferSize ?? 0) / MIB)} MiB, workgroup storage ${l.maxComputeWorkgroupStorageSize ?? '?'} B, ` +
-      `invocations ${l.maxComputeInvocationsPerWorkgroup ?? '?'}`);
+    lines.push(
+      `             max storage binding ${Math.round((l.maxStorageBufferBindingSize ?? 0) / MIB)} MiB, ` +
+        `max buffer ${Math.round((l.maxBufferSize ?? 0) / MIB)} MiB, workgroup storage ${l.maxComputeWorkgroupStorageSize ?? '?'} B, ` +
+        `invocations ${l.maxComputeInvocationsPerWorkgroup ?? '?'}`,
+    );
   }
-  const libs = Object.entries(r.cuda.libraries).map(([name, where]) => `${name} ${where ?? 'not found'}`).join('; ');
+  const libs = Object.entries(r.cuda.libraries)
+    .map(([name, where]) => `${name} ${where ?? 'not found'}`)
+    .join('; ');
   lines.push(`cuda libs    ${libs}`);
-  lines.push(`nvidia       ${r.cuda.driverVersion == null ? 'no driver found' : `driver ${r.cuda.driverVersion}`}` +
-    `${r.cuda.driverCudaVersion == null ? '' : `, CUDA ${r.cuda.driverCudaVersion}`}${r.cuda.gpus.length > 0 ? `, ${r.cuda.gpus.join(', ')}` : ''}`);
+  lines.push(
+    `nvidia       ${r.cuda.driverVersion == null ? 'no driver found' : `driver ${r.cuda.driverVersion}`}` +
+      `${r.cuda.driverCudaVersion == null ? '' : `, CUDA ${r.cuda.driverCudaVersion}`}${r.cuda.gpus.length > 0 ? `, ${r.cuda.gpus.join(', ')}` : ''}`,
+  );
   lines.push(`sharp        ${r.sharp == null ? 'not loadable' : `${r.sharp.sharp} (libvips ${r.sharp.vips})`}`);
   return lines;
 }

@@ -16,9 +16,15 @@ export interface DoctorReport {
   wasm: { simd: boolean; threads: number } | null;
   webgpu: {
     adapter: {
-      name: string; vendor: string; architecture: string; device: string; description: string;
+      name: string;
+      vendor: string;
+      architecture: string;
+      device: string;
+      description: string;
       /** a CPU implementation (SwiftShader, llvmpipe/lavapipe), not a GPU */
-      software: boolean; softwareReason: string | null; limits: Record<string, number>;
+      software: boolean;
+      softwareReason: string | null;
+      limits: Record<string, number>;
     } | null;
     /** why there is no adapter (null when there is one) */
     reason: string | null;
@@ -39,9 +45,13 @@ export async function collectDoctorReport(probe: SystemProbe = realProbe): Promi
     fundusTrain: { version: packageVersion(), commit: gitCommit(probe) },
     node: { version: process.version, v8: process.versions.v8 },
     os: {
-      platform: os.platform(), release: os.release(), arch: os.arch(),
-      cpuModel: cpus[0]?.model.trim() ?? 'unknown', cores: os.availableParallelism?.() ?? cpus.length,
-      memoryGiB: round1(os.totalmem()), freeMemoryGiB: round1(os.freemem()),
+      platform: os.platform(),
+      release: os.release(),
+      arch: os.arch(),
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      cores: os.availableParallelism?.() ?? cpus.length,
+      memoryGiB: round1(os.totalmem()),
+      freeMemoryGiB: round1(os.freemem()),
     },
     tfjs: { core: tf.version_core },
     backends: [],
@@ -71,8 +81,14 @@ async function tryOne(name: RunningBackendName, report: DoctorReport): Promise<v
     if (name === 'webgpu' && info.adapter != null) {
       const a = info.adapter;
       report.webgpu.adapter = {
-        name: a.name, vendor: a.identity.vendor, architecture: a.identity.architecture, device: a.identity.device,
-        description: a.identity.description, software: a.software != null, softwareReason: a.software ?? null, limits: a.limits,
+        name: a.name,
+        vendor: a.identity.vendor,
+        architecture: a.identity.architecture,
+        device: a.identity.device,
+        description: a.identity.description,
+        software: a.software != null,
+        softwareReason: a.software ?? null,
+        limits: a.limits,
       };
     }
   } catch (e) {

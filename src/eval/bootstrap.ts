@@ -14,9 +14,7 @@ export interface BootstrapOptions {
 }
 
 /** A percentile interval, or why there is none. */
-export type BootstrapInterval =
-  | { lo: number; hi: number; note?: string }
-  | { lo: null; hi: null; reason: string };
+export type BootstrapInterval = { lo: number; hi: number; note?: string } | { lo: null; hi: null; reason: string };
 
 export interface BootstrapResult {
   method: 'percentile bootstrap';

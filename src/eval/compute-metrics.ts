@@ -18,13 +18,7 @@ import { cohenKappa } from './metrics/kappa';
 import { multilabelMetrics } from './metrics/multilabel';
 import { referableAuc } from './metrics/ordinal';
 import { brierScore, LOG_LOSS_EPS, logLoss } from './metrics/probability-scores';
-import {
-  RocCurve,
-  rocAucFromCounts,
-  rocCurveFromCounts,
-  sensitivityAtSpecificityFromCounts,
-  thresholdCounts,
-} from './metrics/roc';
+import { RocCurve, rocAucFromCounts, rocCurveFromCounts, sensitivityAtSpecificityFromCounts, thresholdCounts } from './metrics/roc';
 
 /** Binary or multiclass predictions: one class per case. */
 export interface SingleLabelInput {
@@ -111,9 +105,7 @@ function validate(input: MetricsInput): void {
   userAssert(new Set(classes).size === k, `class names repeat: ${classes.join(', ')}`);
   probs.forEach((row, i) => {
     userAssert(row.length === k, () => `probs[${i}] has ${row.length} values for ${k} classes`);
-    row.forEach((p, c) =>
-      userAssert(Number.isFinite(p) && p >= 0 && p <= 1, () => `probs[${i}][${c}] = ${p} is not a probability in [0, 1]`),
-    );
+    row.forEach((p, c) => userAssert(Number.isFinite(p) && p >= 0 && p <= 1, () => `probs[${i}][${c}] = ${p} is not a probability in [0, 1]`));
   });
   if (input.task === 'multilabel') {
     userAssert(input.targets.length === n, `${input.targets.length} target rows for ${n} probability rows`);
@@ -155,10 +147,19 @@ function singleLabelReport(input: SingleLabelInput): MetricsReport {
       ...precisionRecallF1(counts[c], classRef(name)),
     };
   });
-  const averages = averagePrf(perClass, counts.map((c) => c.support));
+  const averages = averagePrf(
+    perClass,
+    counts.map((c) => c.support),
+  );
   const bins = calibrationBins(labels, probs, nBins);
 
-  const headline: Record<string, Metric> = { macro_auc: meanOfDefined(perClass.map((r) => r.auc), 'class', 'AUC') };
+  const headline: Record<string, Metric> = {
+    macro_auc: meanOfDefined(
+      perClass.map((r) => r.auc),
+      'class',
+      'AUC',
+    ),
+  };
   if (input.task === 'binary') {
     const positive = classRef(classes[1]);
     headline.auc = rocAucFromCounts(rankCounts[1], `positive ${positive}`);
@@ -169,11 +170,7 @@ function singleLabelReport(input: SingleLabelInput): MetricsReport {
     const { sensitivity, specificity: spec } = sensitivitySpecificity(cm, classes, 1);
     headline.sensitivity = sensitivity;
     headline.specificity = spec;
-    headline.sensitivity_at_specificity = sensitivityAtSpecificityFromCounts(
-      rankCounts[1],
-      specificity,
-      `positive ${classRef(classes[1])}`,
-    );
+    headline.sensitivity_at_specificity = sensitivityAtSpecificityFromCounts(rankCounts[1], specificity, `positive ${classRef(classes[1])}`);
   }
   headline.macro_precision = averages.macro.precision;
   headline.macro_recall = averages.macro.recall;
@@ -200,9 +197,7 @@ function singleLabelReport(input: SingleLabelInput): MetricsReport {
     `log loss: natural log; probabilities clipped to [${LOG_LOSS_EPS.toExponential(3)}, 1 - that] and rows renormalised (scikit-learn 1.2 log_loss)`,
   ];
   if (input.task === 'binary') {
-    conventions.push(
-      `positive class = "${classes[1]}" (index 1); sensitivity at specificity ${specificity}: linear interpolation on the ROC curve`,
-    );
+    conventions.push(`positive class = "${classes[1]}" (index 1); sensitivity at specificity ${specificity}: linear interpolation on the ROC curve`);
   }
   if (input.ordinal) {
     conventions.push(
@@ -271,9 +266,9 @@ function multilabelReport(input: MultilabelInput): MetricsReport {
     averages: m.averages,
     settings: { thresholds },
     conventions: [
-      'each label is scored on its own: decision = probability >= the label\'s threshold',
+      "each label is scored on its own: decision = probability >= the label's threshold",
       'ROC-AUC: exact (tied scores share rank) per label; macro = mean over the labels whose AUC is defined; micro = AUC of all (case, label) pairs pooled',
-      'average precision: scikit-learn\'s definition, sum of (R_k - R_(k-1)) P_k over thresholds, no interpolation; macro = mean over labels with a positive case',
+      "average precision: scikit-learn's definition, sum of (R_k - R_(k-1)) P_k over thresholds, no interpolation; macro = mean over labels with a positive case",
       `precision, recall, F1: zero division gives 0 (scikit-learn zero_division=0); macro = plain mean over all ${input.classes.length} labels; weighted = by positives; micro = counts pooled`,
       'subset accuracy: fraction of cases with every label right; Hamming loss: fraction of wrong (case, label) decisions',
     ],
@@ -338,9 +333,5 @@ function classPresence(input: MetricsInput): (rows: number[]) => boolean {
 /** Bootstrap confidence intervals of every headline metric of `input`. */
 export function bootstrapMetrics(input: MetricsInput, options: BootstrapOptions = {}): BootstrapResult {
   validate(input);
-  return bootstrapCI(
-    (rows) => reportOf(subsetInput(input, rows)).headline,
-    input.probs.length,
-    { ...options, accept: classPresence(input) },
-  );
+  return bootstrapCI((rows) => reportOf(subsetInput(input, rows)).headline, input.probs.length, { ...options, accept: classPresence(input) });
 }

@@ -80,7 +80,10 @@ function recordValue(record: MonitorRecord, name: string): number | null {
 export function compositeTerms(record: MonitorRecord, composite: CompositeMonitorConfig): { name: string; weight: number }[] {
   if (composite.metrics === null) {
     // The defaults a task does not report (kappa, multi-label) are dropped: records carry every key of their task, null when undefined.
-    return RETFOUND_COMPOSITE.filter((name) => name in record || (name === 'val_macro_auc' && 'val_auc' in record)).map((name) => ({ name, weight: 1 }));
+    return RETFOUND_COMPOSITE.filter((name) => name in record || (name === 'val_macro_auc' && 'val_auc' in record)).map((name) => ({
+      name,
+      weight: 1,
+    }));
   }
   return composite.metrics.map((name, i) => ({ name, weight: composite.weights?.[i] ?? 1 }));
 }

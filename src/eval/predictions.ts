@@ -81,7 +81,8 @@ function parseRows(text: string, name: string): Row[] {
 /** Parses and checks a predictions CSV; every problem is a one-line UserError naming the file and line. */
 export function parsePredictionsCsv(text: string, name: string): PredictionsTable {
   const rows = parseRows(text, name);
-  if (rows.length === 0) throw new UserError(`${name}: the file is empty; expected a header image,label,p_<class>... or image,y_<label>...,p_<label>...`);
+  if (rows.length === 0)
+    throw new UserError(`${name}: the file is empty; expected a header image,label,p_<class>... or image,y_<label>...,p_<label>...`);
   const header = rows[0].fields;
   const at = (line: number) => `${name} line ${line}`;
 
@@ -100,7 +101,9 @@ export function parsePredictionsCsv(text: string, name: string): PredictionsTabl
   if (classes.some((c) => c === '')) throw new UserError(`${at(1)}: a column is named "p_" with no class name`);
 
   if (labelCol >= 0 && yCols.length > 0) {
-    throw new UserError(`${at(1)}: the header has both a "label" column and y_ columns; use label for one class per image, y_<label> columns for multi-label`);
+    throw new UserError(
+      `${at(1)}: the header has both a "label" column and y_ columns; use label for one class per image, y_<label> columns for multi-label`,
+    );
   }
   if (labelCol < 0 && yCols.length === 0) {
     throw new UserError(`${at(1)}: no "label" column and no y_<label> columns: the file holds no truth to score against`);

@@ -33,7 +33,8 @@ export function locateWeights(source: string, which?: 'best' | 'last'): { weight
   if (fs.statSync(p).isFile()) return { weights: p, runDir: runDirAbove(path.dirname(p)) };
   if (fs.existsSync(runPaths(p).checkpoints)) return { weights: path.join(runCheckpointDir(p, which), MODEL_FILE), runDir: p };
   const weights = path.join(p, MODEL_FILE);
-  if (!fs.existsSync(weights)) throw new UserError(`${p} is neither a run directory nor a checkpoint directory: no checkpoints/ and no ${MODEL_FILE}`);
+  if (!fs.existsSync(weights))
+    throw new UserError(`${p} is neither a run directory nor a checkpoint directory: no checkpoints/ and no ${MODEL_FILE}`);
   return { weights, runDir: runDirAbove(p) };
 }
 
@@ -53,9 +54,18 @@ export function loadBundleModel(source: string, which?: 'best' | 'last'): Bundle
   // Inside a run directory its config.json is the run's own word; a checkpoint moved out carries a copy.
   if (runDir) config = readRunConfig(runDir);
   else if (bundle.config) config = validateConfig(bundle.config, `${weights} (metadata "config")`);
-  else throw new UserError(`${weights}: no "config" in its metadata and no run directory around it: export it again from its run with fundus-train export`);
-  if (bundle.model !== config.model.name) throw new UserError(`${weights} holds a ${bundle.model} but its config describes a ${config.model.name}: use the checkpoint's own run directory`);
-  const model = createModel(config.model.name, { numClasses: bundle.classes.length, imageSize: config.model.imageSize, args: config.model.args, initialize: false });
+  else
+    throw new UserError(
+      `${weights}: no "config" in its metadata and no run directory around it: export it again from its run with fundus-train export`,
+    );
+  if (bundle.model !== config.model.name)
+    throw new UserError(`${weights} holds a ${bundle.model} but its config describes a ${config.model.name}: use the checkpoint's own run directory`);
+  const model = createModel(config.model.name, {
+    numClasses: bundle.classes.length,
+    imageSize: config.model.imageSize,
+    args: config.model.args,
+    initialize: false,
+  });
   try {
     applyStateDict(model, readSafetensors(weights), { strict: true, source: weights });
   } catch (e) {
@@ -70,6 +80,8 @@ export function loadBundleModel(source: string, which?: 'best' | 'last'): Bundle
 function tunedThresholds(bundle: Bundle, config: ExperimentConfig, runDir: string | null): number[] {
   if (config.eval.threshold !== 'tune' || !runDir) return bundle.thresholds;
   const file = path.join(runDir, 'metrics.json');
-  const tuned = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds : undefined;
+  const tuned = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { thresholds?: number[] } }).settings?.thresholds
+    : undefined;
   return tuned && tuned.length === bundle.classes.length ? tuned : bundle.thresholds;
 }

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { exportStateDict } from '../models/state';
 import { writeSafetensors } from '../models/weights/safetensors';
@@ -22,7 +21,12 @@ const INPUT = {
 
 /** The bundle's metadata with the thresholds the model is used with (tuned ones when the run tuned them). */
 export function exportMetadata(source: BundleModel, format: ExportFormat): Record<string, string> {
-  return { ...source.bundle.metadata, thresholds: JSON.stringify(source.bundle.thresholds), input: INPUT[format], exported_by: `fundus-train ${packageVersion()}` };
+  return {
+    ...source.bundle.metadata,
+    thresholds: JSON.stringify(source.bundle.thresholds),
+    input: INPUT[format],
+    exported_by: `fundus-train ${packageVersion()}`,
+  };
 }
 
 /** Writes the export; returns the files written (relative to `out` for folders) and, for safetensors, timm's recipe. */

@@ -47,7 +47,9 @@ const BATCHES = [2, 3] as const;
 export function buildGraph(model: ClassifierModel): ExportGraph {
   const [a, b] = BATCHES.map((n) => traceForward(model, n));
   if (a.nodes.length !== b.nodes.length || a.nodes.some((n, i) => n.kernel !== b.nodes[i].kernel)) {
-    throw new Error(`${model.modelName}: the forward pass runs different kernels at batch ${BATCHES[0]} and ${BATCHES[1]}; it cannot be exported with a dynamic batch`);
+    throw new Error(
+      `${model.modelName}: the forward pass runs different kernels at batch ${BATCHES[0]} and ${BATCHES[1]}; it cannot be exported with a dynamic batch`,
+    );
   }
   const names = new Map<number, string>();
   const tensors: GraphTensor[] = [];
@@ -120,7 +122,8 @@ function mergeAttrs(x: Record<string, unknown>, y: Record<string, unknown>, wher
   for (const [key, value] of Object.entries(x)) {
     const other = y[key];
     if (JSON.stringify(value) === JSON.stringify(other)) out[key] = value;
-    else if (Array.isArray(value) && Array.isArray(other) && value.every((v) => typeof v === 'number')) out[key] = mergeDims(value as number[], other as number[], `${where} ${key}`);
+    else if (Array.isArray(value) && Array.isArray(other) && value.every((v) => typeof v === 'number'))
+      out[key] = mergeDims(value as number[], other as number[], `${where} ${key}`);
     else throw new Error(`${where}: attribute ${key} depends on the batch size`);
   }
   return out;

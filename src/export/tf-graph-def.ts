@@ -40,7 +40,10 @@ export function toTfGraph(graph: ExportGraph, normalize: { mean: number[]; std: 
   };
   const constant = (name: string, dtype: 'float32' | 'int32', shape: number[], values: ArrayLike<number>): string => {
     consts.push({ name, shape, dtype, values: dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values) });
-    return add(name, 'Const', [], { dtype: { type: DT[dtype] }, value: { tensor: { dtype: DT[dtype], tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } } });
+    return add(name, 'Const', [], {
+      dtype: { type: DT[dtype] },
+      value: { tensor: { dtype: DT[dtype], tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } },
+    });
   };
   let counter = 0;
   const ints = (values: number[]) => constant(`shape_const${counter++}`, 'int32', [values.length], values);
@@ -59,11 +62,26 @@ export function toTfGraph(graph: ExportGraph, normalize: { mean: number[]; std: 
   };
   const dims = (values: Dim[]): string => {
     if (isStatic(values)) return ints(values);
-    const parts = values.map((d) => (typeof d === 'number' ? ints([d]) : d.batch === 1 ? batch() : add(`dims${counter++}`, 'Mul', [batch(), ints([d.batch])], { T: { type: 'DT_INT32' } })));
-    return add(`dims${counter++}`, 'ConcatV2', [...parts, scalarInt(0)], { N: { i: String(parts.length) }, T: { type: 'DT_INT32' }, Tidx: { type: 'DT_INT32' } });
+    const parts = values.map((d) =>
+      typeof d === 'number'
+        ? ints([d])
+        : d.batch === 1
+          ? batch()
+          : add(`dims${counter++}`, 'Mul', [batch(), ints([d.batch])], { T: { type: 'DT_INT32' } }),
+    );
+    return add(`dims${counter++}`, 'ConcatV2', [...parts, scalarInt(0)], {
+      N: { i: String(parts.length) },
+      T: { type: 'DT_INT32' },
+      Tidx: { type: 'DT_INT32' },
+    });
   };
   const mean = constant('normalize/mean', 'float32', [3], normalize.mean);
-  const invStd = constant('normalize/inv_std', 'float32', [3], normalize.std.map((s) => 1 / s));
+  const invStd = constant(
+    'normalize/inv_std',
+    'float32',
+    [3],
+    normalize.std.map((s) => 1 / s),
+  );
   const centred = add('normalize/sub', 'Sub', [INPUT_NAME, mean]);
   const normalized = add('normalize/mul', 'Mul', [centred, invStd]);
   const rename = (name: string) => (name === INPUT_NAME ? normalized : name);
@@ -82,10 +100,33 @@ interface Emit {
   constant(name: string, dtype: 'float32' | 'int32', shape: number[], values: ArrayLike<number>): string;
 }
 
-const BINARY: Record<string, string> = { Add: 'AddV2', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'RealDiv', Maximum: 'Maximum', Minimum: 'Minimum', Pow: 'Pow', SquaredDifference: 'SquaredDifference' };
+const BINARY: Record<string, string> = {
+  Add: 'AddV2',
+  Sub: 'Sub',
+  Multiply: 'Mul',
+  RealDiv: 'RealDiv',
+  Maximum: 'Maximum',
+  Minimum: 'Minimum',
+  Pow: 'Pow',
+  SquaredDifference: 'SquaredDifference',
+};
 const UNARY: Record<string, string> = {
-  Square: 'Square', Rsqrt: 'Rsqrt', Sqrt: 'Sqrt', Erf: 'Erf', Sigmoid: 'Sigmoid', Relu: 'Relu', Relu6: 'Relu6', Exp: 'Exp',
-  Tanh: 'Tanh', Neg: 'Neg', Abs: 'Abs', Log: 'Log', Identity: 'Identity', Reciprocal: 'Reciprocal', Elu: 'Elu', Softplus: 'Softplus',
+  Square: 'Square',
+  Rsqrt: 'Rsqrt',
+  Sqrt: 'Sqrt',
+  Erf: 'Erf',
+  Sigmoid: 'Sigmoid',
+  Relu: 'Relu',
+  Relu6: 'Relu6',
+  Exp: 'Exp',
+  Tanh: 'Tanh',
+  Neg: 'Neg',
+  Abs: 'Abs',
+  Log: 'Log',
+  Identity: 'Identity',
+  Reciprocal: 'Reciprocal',
+  Elu: 'Elu',
+  Softplus: 'Softplus',
 };
 
 function emitNode(n: GraphNode, inputs: string[], e: Emit): void {
@@ -113,7 +154,10 @@ function emitNode(n: GraphNode, inputs: string[], e: Emit): void {
     case 'SplitV': {
       const axis = positiveAxis(a.axis as number, rank());
       const splits = a.numOrSizeSplits;
-      const sizes = typeof splits === 'number' ? new Array<number>(splits).fill(staticDim(n.outputShapes[0][axis], name)) : (splits as Dim[]).map((d) => staticDim(d, name));
+      const sizes =
+        typeof splits === 'number'
+          ? new Array<number>(splits).fill(staticDim(n.outputShapes[0][axis], name))
+          : (splits as Dim[]).map((d) => staticDim(d, name));
       return void e.add(name, 'SplitV', [inputs[0], e.ints(sizes), e.scalarInt(axis)], { num_split: { i: String(sizes.length) } });
     }
     case 'Softmax':
@@ -127,7 +171,12 @@ function emitNode(n: GraphNode, inputs: string[], e: Emit): void {
     case 'Conv2D':
     case 'DepthwiseConv2dNative': {
       const { padding, explicit } = convPadding(a.pad, name);
-      const attr: Record<string, unknown> = { strides: list([1, ...pair(a.strides), 1]), dilations: list([1, ...pair(a.dilations ?? 1), 1]), padding: str(padding), data_format: str('NHWC') };
+      const attr: Record<string, unknown> = {
+        strides: list([1, ...pair(a.strides), 1]),
+        dilations: list([1, ...pair(a.dilations ?? 1), 1]),
+        padding: str(padding),
+        data_format: str('NHWC'),
+      };
       if (explicit) attr.explicit_paddings = list(explicit);
       checkRounding(a, name);
       return void e.add(name, n.kernel, inputs, attr);
@@ -137,14 +186,23 @@ function emitNode(n: GraphNode, inputs: string[], e: Emit): void {
       const { padding, explicit } = convPadding(a.pad, name);
       if (explicit) throw new Error(`${name}: pooling with explicit padding has no GraphModel equivalent`);
       checkRounding(a, name);
-      return void e.add(name, n.kernel, inputs, { ksize: list([1, ...pair(a.filterSize), 1]), strides: list([1, ...pair(a.strides), 1]), padding: str(padding), data_format: str('NHWC') });
+      return void e.add(name, n.kernel, inputs, {
+        ksize: list([1, ...pair(a.filterSize), 1]),
+        strides: list([1, ...pair(a.strides), 1]),
+        padding: str(padding),
+        data_format: str('NHWC'),
+      });
     }
     case 'FusedBatchNorm': {
       const get = (key: string) => inputs[n.inputKeys.indexOf(key)];
       const channels = staticDim(n.outputShapes[0][rank() - 1], name);
-      const scale = n.inputKeys.includes('scale') ? get('scale') : e.constant(`${name}/ones`, 'float32', [channels], new Float32Array(channels).fill(1));
+      const scale = n.inputKeys.includes('scale')
+        ? get('scale')
+        : e.constant(`${name}/ones`, 'float32', [channels], new Float32Array(channels).fill(1));
       const offset = n.inputKeys.includes('offset') ? get('offset') : e.constant(`${name}/zeros`, 'float32', [channels], new Float32Array(channels));
-      return void e.add(name, 'FusedBatchNormV3', [get('x'), scale, offset, get('mean'), get('variance')], { epsilon: { f: a.varianceEpsilon as number } });
+      return void e.add(name, 'FusedBatchNormV3', [get('x'), scale, offset, get('mean'), get('variance')], {
+        epsilon: { f: a.varianceEpsilon as number },
+      });
     }
     case 'PadV2': {
       const paddings = (a.paddings as number[][]).flat();

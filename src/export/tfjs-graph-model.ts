@@ -65,7 +65,9 @@ export function readGraphModelJson(dir: string): GraphModelJson {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   if (json.format !== 'graph-model' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new UserError(`${file} is not a TensorFlow.js GraphModel (format "${String(json.format)}"): export it again with fundus-train export --format tfjs`);
+    throw new UserError(
+      `${file} is not a TensorFlow.js GraphModel (format "${String(json.format)}"): export it again with fundus-train export --format tfjs`,
+    );
   }
   return json;
 }
@@ -88,7 +90,8 @@ export function graphModelFromDir(dir: string): tfc.io.IOHandler {
       );
       const all = Buffer.concat(buffers);
       const expected = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
-      if (all.byteLength !== expected) throw new UserError(`${path.join(dir, 'model.json')}: the weight shards hold ${all.byteLength} bytes, the manifest ${expected}`);
+      if (all.byteLength !== expected)
+        throw new UserError(`${path.join(dir, 'model.json')}: the weight shards hold ${all.byteLength} bytes, the manifest ${expected}`);
       return {
         modelTopology: json.modelTopology,
         format: json.format,

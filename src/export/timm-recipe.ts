@@ -13,7 +13,9 @@ function py(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
   if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map(py).join(', ')}]`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${py(k)}: ${py(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${py(k)}: ${py(v)}`)
+    .join(', ')}}`;
 }
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -46,6 +48,9 @@ export function timmRecipe(bundle: Bundle, file: string): string {
     `model.load_state_dict(load_file(${py(file)}))`,
     'model.eval()',
   ];
-  if (untranslatable.length > 0) lines.unshift(`# ${untranslatable.join(', ')}: fundus-train arguments timm's ${bundle.model} has no kwarg for; the weights load only where they equal its defaults`);
+  if (untranslatable.length > 0)
+    lines.unshift(
+      `# ${untranslatable.join(', ')}: fundus-train arguments timm's ${bundle.model} has no kwarg for; the weights load only where they equal its defaults`,
+    );
   return lines.join('\n');
 }

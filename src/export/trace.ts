@@ -48,7 +48,10 @@ export function traceForward(model: ClassifierModel, batch: number): Trace {
     }
     return t.id;
   };
-  const wasTraining = model.modules().filter(([, m]) => m.training).map(([, m]) => m);
+  const wasTraining = model
+    .modules()
+    .filter(([, m]) => m.training)
+    .map(([, m]) => m);
   const previous = setOptimizationsEnabled(false);
   (engine as { runKernel: unknown }).runKernel = (kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => {
     if (depth > 0) return original(kernel, inputs, attrs);

@@ -46,7 +46,13 @@ export class DenseLayer extends Module {
   readonly conv2: Conv2d;
   readonly drop: Dropout;
 
-  constructor(readonly inChannels: number, growthRate: number, bnSize: number, dropRate: number, init: Initializer) {
+  constructor(
+    readonly inChannels: number,
+    growthRate: number,
+    bnSize: number,
+    dropRate: number,
+    init: Initializer,
+  ) {
     super();
     const mid = bnSize * growthRate;
     this.norm1 = this.addChild('norm1', new BatchNorm2d({ numFeatures: inChannels }));
@@ -108,7 +114,9 @@ export class DenseNet extends ClassifierModel<DenseNetArgs> {
       const block = features.add(`denseblock${bi + 1}`, new Sequence());
       const layers: DenseLayer[] = [];
       for (let i = 0; i < numLayers; i++) {
-        layers.push(block.add(`denselayer${i + 1}`, new DenseLayer(channels + i * args.growthRate, args.growthRate, args.bnSize, args.projDropRate, init)));
+        layers.push(
+          block.add(`denselayer${i + 1}`, new DenseLayer(channels + i * args.growthRate, args.growthRate, args.bnSize, args.projDropRate, init)),
+        );
       }
       this.blocks.push(layers);
       channels += numLayers * args.growthRate;

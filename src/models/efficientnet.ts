@@ -126,7 +126,10 @@ export class ConvBnAct extends Module {
   readonly dropPath: DropPath;
   readonly hasSkip: boolean;
 
-  constructor(readonly a: BlockArgs, o: ConvOpts) {
+  constructor(
+    readonly a: BlockArgs,
+    o: ConvOpts,
+  ) {
     super();
     this.conv = this.addChild('conv', conv(a.inChannels, a.outChannels, a.kernel, a.stride, o));
     this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
@@ -156,7 +159,10 @@ export class EdgeResidual extends Module {
   readonly dropPath: DropPath;
   readonly hasSkip: boolean;
 
-  constructor(readonly a: BlockArgs, o: ConvOpts) {
+  constructor(
+    readonly a: BlockArgs,
+    o: ConvOpts,
+  ) {
     super();
     const mid = roundChannels(a.inChannels * a.expand, 1);
     this.convExp = this.addChild('conv_exp', conv(a.inChannels, mid, a.kernel, a.stride, o));
@@ -192,7 +198,10 @@ export class DepthwiseSeparableConv extends Module {
   readonly dropPath: DropPath;
   readonly hasSkip: boolean;
 
-  constructor(readonly a: BlockArgs, o: ConvOpts) {
+  constructor(
+    readonly a: BlockArgs,
+    o: ConvOpts,
+  ) {
     super();
     this.convDw = this.addChild('conv_dw', conv(a.inChannels, a.inChannels, a.kernel, a.stride, o, true));
     this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: a.inChannels, eps: a.bnEps }));
@@ -229,7 +238,10 @@ export class InvertedResidual extends Module {
   readonly dropPath: DropPath;
   readonly hasSkip: boolean;
 
-  constructor(readonly a: BlockArgs, o: ConvOpts) {
+  constructor(
+    readonly a: BlockArgs,
+    o: ConvOpts,
+  ) {
     super();
     const mid = roundChannels(a.inChannels * a.expand, 1);
     this.convPw = this.addChild('conv_pw', conv(a.inChannels, mid, 1, 1, o));
@@ -385,7 +397,14 @@ function registerEfficientNet(name: string, arch: Architecture, inputSize: numbe
     build: (o, args, init) =>
       new EfficientNet(
         name,
-        { ...arch, ...args, numClasses: o.numClasses, imgSize: o.imageSize, dropRate: o.dropRate ?? arch.dropRate, dropPathRate: o.dropPathRate ?? 0 },
+        {
+          ...arch,
+          ...args,
+          numClasses: o.numClasses,
+          imgSize: o.imageSize,
+          dropRate: o.dropRate ?? arch.dropRate,
+          dropPathRate: o.dropPathRate ?? 0,
+        },
         init,
       ),
   });

@@ -119,12 +119,7 @@ function resampleGrid(
  * the prefix tokens (class token, registers) are kept as they are. Returns `tensor` itself when the grid
  * already matches.
  */
-export function resamplePosEmbed(
-  tensor: HostTensor,
-  newGrid: [number, number],
-  numPrefixTokens = 1,
-  options: ResampleOptions = {},
-): HostTensor {
+export function resamplePosEmbed(tensor: HostTensor, newGrid: [number, number], numPrefixTokens = 1, options: ResampleOptions = {}): HostTensor {
   const where = options.source ?? 'position embedding';
   if (tensor.dtype !== 'float32' || tensor.shape.length !== 3 || tensor.shape[0] !== 1) {
     throw new UserError(`${where}: expected a float32 tensor [1, tokens, dim], got ${tensor.dtype} [${tensor.shape.join(', ')}]`);
@@ -135,7 +130,9 @@ export function resamplePosEmbed(
   if (!oldGrid) {
     const side = Math.round(Math.sqrt(gridTokens));
     if (side * side !== gridTokens) {
-      throw new UserError(`${where}: ${gridTokens} grid tokens (after ${numPrefixTokens} prefix tokens) do not form a square grid; the weights do not fit this model`);
+      throw new UserError(
+        `${where}: ${gridTokens} grid tokens (after ${numPrefixTokens} prefix tokens) do not form a square grid; the weights do not fit this model`,
+      );
     }
     oldGrid = [side, side];
   } else if (oldGrid[0] * oldGrid[1] !== gridTokens) {

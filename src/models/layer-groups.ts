@@ -25,7 +25,15 @@ function ordinal(name: string, matcher: GroupMatcher): number[] {
     for (const { pattern, suffix } of patterns) {
       const m = pattern.exec(name);
       // Python's re.match anchors at the start; patterns here start with ^ for the same reason.
-      if (m && m.index === 0) return [index, ...m.slice(1).filter((g) => g !== undefined).map(Number), ...(suffix ?? [])];
+      if (m && m.index === 0)
+        return [
+          index,
+          ...m
+            .slice(1)
+            .filter((g) => g !== undefined)
+            .map(Number),
+          ...(suffix ?? []),
+        ];
     }
     index++;
   }

@@ -44,5 +44,10 @@ export function parseModelArgs<S extends ArgsSchema>(modelName: string, schema: 
   if (result.success) return result.data;
   const issues = result.error.issues;
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
-  throw new UserError(`${issues.slice(0, 3).map((i) => describe(i, schema, args)).join('; ')}${more} (model ${modelName})`);
+  throw new UserError(
+    `${issues
+      .slice(0, 3)
+      .map((i) => describe(i, schema, args))
+      .join('; ')}${more} (model ${modelName})`,
+  );
 }

@@ -46,7 +46,10 @@ export function registerModel<S extends ArgsSchema>(entry: ModelEntry<S>): void 
 }
 
 export function listModels(family?: string): string[] {
-  return [...registry.values()].filter((e) => !family || e.family === family).map((e) => e.name).sort();
+  return [...registry.values()]
+    .filter((e) => !family || e.family === family)
+    .map((e) => e.name)
+    .sort();
 }
 
 export function getModelEntry(name: string): ModelEntry {
@@ -79,7 +82,11 @@ export function createModel(name: string, options: ModelOptions): ClassifierMode
  * Rebuilds a model from what `getConfig()` returned: the keys createModel takes beside `args`
  * (numClasses, imgSize, dropRate, dropPathRate) are taken out, the rest are the family's args.
  */
-export function createModelFromConfig(name: string, config: Record<string, unknown>, options: Pick<ModelOptions, 'seed' | 'initialize'> = {}): ClassifierModel {
+export function createModelFromConfig(
+  name: string,
+  config: Record<string, unknown>,
+  options: Pick<ModelOptions, 'seed' | 'initialize'> = {},
+): ClassifierModel {
   const { numClasses, imgSize, dropRate, dropPathRate, ...args } = config;
   return createModel(name, {
     ...options,

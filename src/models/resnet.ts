@@ -73,7 +73,10 @@ export class BasicBlock extends Module {
   readonly downsample: Downsample | null;
   readonly dropPath: DropPath;
 
-  constructor(readonly a: BlockArgs, init: Initializer) {
+  constructor(
+    readonly a: BlockArgs,
+    init: Initializer,
+  ) {
     super();
     const out = a.planes * EXPANSION.basic;
     this.conv1 = this.addChild('conv1', conv(a.inChannels, a.planes, 3, a.stride, init));
@@ -110,7 +113,10 @@ export class Bottleneck extends Module {
   readonly downsample: Downsample | null;
   readonly dropPath: DropPath;
 
-  constructor(readonly a: BlockArgs, init: Initializer) {
+  constructor(
+    readonly a: BlockArgs,
+    init: Initializer,
+  ) {
     super();
     const out = a.planes * EXPANSION.bottleneck;
     this.conv1 = this.addChild('conv1', conv(a.inChannels, a.planes, 1, 1, init));
@@ -209,7 +215,13 @@ const positiveInts = z.array(z.number().int().positive()).min(1);
 
 /** `model.args` of a ResNet. */
 export const resNetArgsSchema = z
-  .object({ inChans: z.number().int().positive(), block: z.enum(['basic', 'bottleneck']), layers: positiveInts, channels: positiveInts, stemWidth: z.number().int().positive() })
+  .object({
+    inChans: z.number().int().positive(),
+    block: z.enum(['basic', 'bottleneck']),
+    layers: positiveInts,
+    channels: positiveInts,
+    stemWidth: z.number().int().positive(),
+  })
   .partial()
   .strict();
 

@@ -145,7 +145,12 @@ export function applyStateDict(model: ClassifierModel, dict: StateDict, options:
     tf.tidy(() => variable.assign(fromTorchLayout(v.layout, tf.tensor(t.data as Float32Array, t.shape), variable.shape)));
   }
   const parts = [`loaded ${assignments.length}/${variables.size} tensors from ${options.source}`];
-  if (replaced) parts.push(replaced.from ? `new classifier: weights have ${replaced.from} classes, model has ${replaced.to}` : 'weights have no classifier: a new one is trained');
+  if (replaced)
+    parts.push(
+      replaced.from
+        ? `new classifier: weights have ${replaced.from} classes, model has ${replaced.to}`
+        : 'weights have no classifier: a new one is trained',
+    );
   if (!options.strict && problems.length) parts.push(`not loaded: ${problems.join('; ')}`);
   return { loaded: assignments.length, replacedClassifier: replaced, missing: missingNonHead, unexpected, mismatched, message: parts.join('; ') };
 }

@@ -344,7 +344,13 @@ export class SwinTransformerV2Block extends Module {
       let y = s > 0 ? roll(x, -s, -s) : x;
       const padH = (ws - (h % ws)) % ws;
       const padW = (ws - (w % ws)) % ws;
-      if (padH || padW) y = tf.pad(y, [[0, 0], [0, padH], [0, padW], [0, 0]]);
+      if (padH || padW)
+        y = tf.pad(y, [
+          [0, 0],
+          [0, padH],
+          [0, padW],
+          [0, 0],
+        ]);
       const hp = h + padH;
       const wp = w + padW;
       const out = this.attn.forward(windowPartition(y, ws), this.maskFor(hp, wp));
@@ -371,7 +377,11 @@ export class SwinTransformerV2Block extends Module {
 export class PatchMerging extends Module {
   readonly reduction: Linear;
   readonly norm: LayerNorm;
-  constructor(readonly dim: number, readonly outDim: number, init: Initializer) {
+  constructor(
+    readonly dim: number,
+    readonly outDim: number,
+    init: Initializer,
+  ) {
     super();
     this.reduction = this.addChild('reduction', new Linear({ inFeatures: 4 * dim, outFeatures: outDim, bias: false, initStd: 0.02 }, init));
     this.norm = this.addChild('norm', new LayerNorm({ normalizedShape: outDim }));
@@ -380,7 +390,15 @@ export class PatchMerging extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const [b, h0, w0, c] = x.shape;
-      const padded = h0 % 2 || w0 % 2 ? tf.pad(x, [[0, 0], [0, h0 % 2], [0, w0 % 2], [0, 0]]) : x;
+      const padded =
+        h0 % 2 || w0 % 2
+          ? tf.pad(x, [
+              [0, 0],
+              [0, h0 % 2],
+              [0, w0 % 2],
+              [0, 0],
+            ])
+          : x;
       const h = h0 + (h0 % 2);
       const w = w0 + (w0 % 2);
       // [B·H/2, dh, W/2, dw, C] -> [B·H/2, W/2, dw, dh, C]: features ordered (dw, dh, c) as timm's reshape-permute.
@@ -420,7 +438,18 @@ export class SwinTransformerV2Stage extends Module {
       this.blocks.push(
         blocks.add(
           String(i),
-          new SwinTransformerV2Block(outDim, resolution, numHeads, windowSize, i % 2 === 1, mlpRatio, dropPaths[i], pretrainedWindowSize, constants, init),
+          new SwinTransformerV2Block(
+            outDim,
+            resolution,
+            numHeads,
+            windowSize,
+            i % 2 === 1,
+            mlpRatio,
+            dropPaths[i],
+            pretrainedWindowSize,
+            constants,
+            init,
+          ),
         ),
       );
     }

@@ -39,7 +39,13 @@ export class ConvMlp extends Module {
   readonly fc1: Conv2d;
   readonly fc2: Conv2d;
   readonly drop: Dropout;
-  constructor(readonly inChannels: number, readonly hidden: number, readonly kernel: number, dropRate: number, init: Initializer) {
+  constructor(
+    readonly inChannels: number,
+    readonly hidden: number,
+    readonly kernel: number,
+    dropRate: number,
+    init: Initializer,
+  ) {
     super();
     this.fc1 = this.addChild('fc1', new Conv2d({ inChannels, outChannels: hidden, kernelSize: kernel, padding: 'valid' }, init));
     this.drop = this.addChild('drop', new Dropout(dropRate));

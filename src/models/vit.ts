@@ -40,7 +40,12 @@ export class Attention extends Module {
   readonly proj: Linear;
   readonly headDim: number;
 
-  constructor(readonly dim: number, readonly numHeads: number, qkvBias: boolean, init: Initializer) {
+  constructor(
+    readonly dim: number,
+    readonly numHeads: number,
+    qkvBias: boolean,
+    init: Initializer,
+  ) {
     super();
     this.headDim = dim / numHeads;
     this.qkv = this.addChild('qkv', new Linear({ inFeatures: dim, outFeatures: dim * 3, bias: qkvBias, initStd: 0.02 }, init));
@@ -74,7 +79,16 @@ export class Block extends Module {
   readonly ls2: LayerScale | null;
   readonly dropPath: DropPath;
 
-  constructor(dim: number, numHeads: number, mlpRatio: number, qkvBias: boolean, initValues: number | null, dropPath: number, eps: number, init: Initializer) {
+  constructor(
+    dim: number,
+    numHeads: number,
+    mlpRatio: number,
+    qkvBias: boolean,
+    initValues: number | null,
+    dropPath: number,
+    eps: number,
+    init: Initializer,
+  ) {
     super();
     this.norm1 = this.addChild('norm1', new LayerNorm({ normalizedShape: dim, eps }));
     this.attn = this.addChild('attn', new Attention(dim, numHeads, qkvBias, init));
@@ -122,12 +136,15 @@ export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
     const blocks = this.addChild('blocks', new Sequence());
     for (let i = 0; i < depth; i++) {
       const dp = depth > 1 ? (args.dropPathRate * i) / (depth - 1) : 0;
-      this.blocks.push(blocks.add(String(i), new Block(embedDim, args.numHeads, args.mlpRatio, args.qkvBias, args.initValues, dp, args.normEps, init)));
+      this.blocks.push(
+        blocks.add(String(i), new Block(embedDim, args.numHeads, args.mlpRatio, args.qkvBias, args.initValues, dp, args.normEps, init)),
+      );
     }
     this.norm = this.addChild('norm', new LayerNorm({ normalizedShape: embedDim, eps: args.normEps }));
     this.headDrop = this.addChild('head_drop', new Dropout(args.dropRate));
     // numClasses 0 builds a feature extractor (timm's Identity head).
-    this.head = args.numClasses > 0 ? this.addChild('head', new Linear({ inFeatures: embedDim, outFeatures: args.numClasses, initStd: 0.02 }, init)) : null;
+    this.head =
+      args.numClasses > 0 ? this.addChild('head', new Linear({ inFeatures: embedDim, outFeatures: args.numClasses, initStd: 0.02 }, init)) : null;
   }
 
   get numFeatures(): number {
@@ -261,7 +278,8 @@ function registerVit(
         ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
         ...(o.dropPathRate !== undefined ? { dropPathRate: o.dropPathRate } : {}),
       };
-      if (a.embedDim % a.numHeads !== 0) throw new UserError(`model.args: ${name}'s embedDim ${a.embedDim} is not a multiple of numHeads ${a.numHeads}`);
+      if (a.embedDim % a.numHeads !== 0)
+        throw new UserError(`model.args: ${name}'s embedDim ${a.embedDim} is not a multiple of numHeads ${a.numHeads}`);
       return new VisionTransformer(name, a, init);
     },
   });
@@ -275,9 +293,23 @@ registerVit('vit_tiny_patch16_224', { patchSize: 16, embedDim: 192, depth: 12, n
 registerVit('vit_small_patch16_224', { patchSize: 16, embedDim: 384, depth: 12, numHeads: 6 }, augreg(224), { millions: 22.05, numClasses: 1000 });
 registerVit('vit_base_patch16_224', { patchSize: 16, embedDim: 768, depth: 12, numHeads: 12 }, augreg(224), { millions: 86.57, numClasses: 1000 });
 registerVit('vit_large_patch16_224', { patchSize: 16, embedDim: 1024, depth: 24, numHeads: 16 }, augreg(224), { millions: 304.33, numClasses: 1000 });
-registerVit('vit_small_patch14_dinov2', { patchSize: 14, embedDim: 384, depth: 12, numHeads: 6, initValues: 1e-5 }, dinov2, { millions: 22.06, numClasses: 0 });
-registerVit('vit_base_patch14_dinov2', { patchSize: 14, embedDim: 768, depth: 12, numHeads: 12, initValues: 1e-5 }, dinov2, { millions: 86.58, numClasses: 0 });
-registerVit('vit_large_patch14_dinov2', { patchSize: 14, embedDim: 1024, depth: 24, numHeads: 16, initValues: 1e-5 }, dinov2, { millions: 304.37, numClasses: 0 });
+registerVit('vit_small_patch14_dinov2', { patchSize: 14, embedDim: 384, depth: 12, numHeads: 6, initValues: 1e-5 }, dinov2, {
+  millions: 22.06,
+  numClasses: 0,
+});
+registerVit('vit_base_patch14_dinov2', { patchSize: 14, embedDim: 768, depth: 12, numHeads: 12, initValues: 1e-5 }, dinov2, {
+  millions: 86.58,
+  numClasses: 0,
+});
+registerVit('vit_large_patch14_dinov2', { patchSize: 14, embedDim: 1024, depth: 24, numHeads: 16, initValues: 1e-5 }, dinov2, {
+  millions: 304.37,
+  numClasses: 0,
+});
 // A small ViT for demos and tests: timm's test_vit (same names and shapes). It keeps ImageNet statistics
 // (timm's r160_in1k weights use 0.5): no pretrained test_vit is loaded here, and configs rely on them.
-registerVit('test_vit', { patchSize: 16, embedDim: 64, depth: 6, numHeads: 2, mlpRatio: 3 }, { inputSize: 160, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 }, { millions: 0.37, numClasses: 1000 });
+registerVit(
+  'test_vit',
+  { patchSize: 16, embedDim: 64, depth: 6, numHeads: 2, mlpRatio: 3 },
+  { inputSize: 160, mean: IMAGENET_MEAN, std: IMAGENET_STD, numClasses: 1000 },
+  { millions: 0.37, numClasses: 1000 },
+);

@@ -11,7 +11,12 @@ function shown(file: string, cwd: string): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The plain-text report of `fundus-train predict`. */
@@ -27,12 +32,22 @@ export function formatPredictReport(report: PredictReport, cwd = process.cwd()):
     const multilabel = report.task === 'multilabel';
     const header = ['image', multilabel ? 'labels present' : 'top class', 'p', ...report.classes];
     const rows = ok.map((i) =>
-      i.ok ? [shown(i.file, cwd), multilabel ? (i.positive ?? []).join('+') || '(none)' : i.top.class, p3(i.top.probability), ...report.classes.map((c) => p3(i.probabilities[c]))] : [],
+      i.ok
+        ? [
+            shown(i.file, cwd),
+            multilabel ? (i.positive ?? []).join('+') || '(none)' : i.top.class,
+            p3(i.top.probability),
+            ...report.classes.map((c) => p3(i.probabilities[c])),
+          ]
+        : [],
     );
     lines.push(...table([header, ...rows]));
   }
   const failed = report.images.filter((i) => !i.ok);
-  const problems = [...failed.map((i) => (i.ok ? '' : `  ${shown(i.file, cwd)}: ${i.error}`)), ...report.inputProblems.map((p) => `  ${p.file}: ${p.error}`)];
+  const problems = [
+    ...failed.map((i) => (i.ok ? '' : `  ${shown(i.file, cwd)}: ${i.error}`)),
+    ...report.inputProblems.map((p) => `  ${p.file}: ${p.error}`),
+  ];
   if (problems.length > 0) lines.push(`could not be read (${problems.length}):`, ...problems);
 
   if (report.patients.length > 0) {
@@ -49,7 +64,9 @@ export function formatPredictReport(report: PredictReport, cwd = process.cwd()):
       };
       const labels = p.positive ? ` [labels present: ${p.positive.join(', ') || 'none'}]` : '';
       const from = p.result.eye === 'both' ? 'both eyes' : `${p.result.eye} eye`;
-      lines.push(`  ${p.patient}: right ${describe(p.right)}, left ${describe(p.left)} -> patient: ${p.result.name} ${p3(p.result.probability)} (${from})${labels}`);
+      lines.push(
+        `  ${p.patient}: right ${describe(p.right)}, left ${describe(p.left)} -> patient: ${p.result.name} ${p3(p.result.probability)} (${from})${labels}`,
+      );
       lines.push(`    ${p.levelText}`);
       if (p.referableGrade) lines.push(`    ${p.referableGrade.text}`);
       lines.push(`    ${p.referral.refer ? 'REFERRAL: ' : ''}${p.referral.text}`);
@@ -62,7 +79,9 @@ export function formatPredictReport(report: PredictReport, cwd = process.cwd()):
   if (cams.length > 0) {
     const first = cams[0];
     const method = first.ok && first.cam ? first.cam.method : '';
-    lines.push(`heatmaps (${method}, for each image's top class): ${cams.length} PNG files in ${shown(path.dirname(first.ok && first.cam ? first.cam.file : ''), cwd)}`);
+    lines.push(
+      `heatmaps (${method}, for each image's top class): ${cams.length} PNG files in ${shown(path.dirname(first.ok && first.cam ? first.cam.file : ''), cwd)}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -98,7 +98,11 @@ async function loadTfjsExport(source: string): Promise<LoadedModelSource> {
   const bundle = parseBundle((json.userDefinedMetadata ?? {}) as Record<string, string>, file);
   const config = configOf(bundle, file);
   const graph = await loadGraphModel(graphModelFromDir(dir));
-  const model = new ExportedModel(bundle, () => graph.dispose(), (x) => tf.tidy(() => graph.execute(denormalize(x, bundle.normalize), 'logits') as tf.Tensor2D));
+  const model = new ExportedModel(
+    bundle,
+    () => graph.dispose(),
+    (x) => tf.tidy(() => graph.execute(denormalize(x, bundle.normalize), 'logits') as tf.Tensor2D),
+  );
   return { kind: 'tfjs-graph', model, config, bundle, location: dir };
 }
 
@@ -115,9 +119,13 @@ async function loadOnnxExport(source: string): Promise<LoadedModelSource> {
     const result = await session.run({ image: input }, ['logits']);
     return tf.tensor2d(Float32Array.from(result.logits.data as Float32Array), [x.shape[0], bundle.classes.length]);
   };
-  const model = new ExportedModel(bundle, () => void session.release(), () => {
-    throw new Error('an ONNX model runs asynchronously: use forwardAsync');
-  });
+  const model = new ExportedModel(
+    bundle,
+    () => void session.release(),
+    () => {
+      throw new Error('an ONNX model runs asynchronously: use forwardAsync');
+    },
+  );
   return { kind: 'onnx', model, forwardAsync, config, bundle, location: file };
 }
 
@@ -138,7 +146,9 @@ class ExportedModel extends ClassifierModel {
   }
 
   forwardFeatures(): tf.Tensor {
-    throw new UserError('heatmaps (--cam) need the model itself: use a run directory, a checkpoint or a safetensors export, not a tfjs or ONNX export');
+    throw new UserError(
+      'heatmaps (--cam) need the model itself: use a run directory, a checkpoint or a safetensors export, not a tfjs or ONNX export',
+    );
   }
 
   forwardHead(): tf.Tensor2D {

@@ -47,7 +47,10 @@ export function pairsByName(files: string[]): { pairs: EyePair[]; unpaired: stri
     const taken = entry[eye.eye];
     if (taken) {
       unpaired.push(file);
-      reasons.set(file, `patient ${eye.patient} has another ${eye.eye}-eye image, ${path.basename(taken)}, which pairs first; give this one with --pair or --pairs`);
+      reasons.set(
+        file,
+        `patient ${eye.patient} has another ${eye.eye}-eye image, ${path.basename(taken)}, which pairs first; give this one with --pair or --pairs`,
+      );
     } else entry[eye.eye] = file;
     byPatient.set(key, entry);
   });

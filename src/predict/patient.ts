@@ -82,7 +82,8 @@ export function patientResult(patient: string, right: ImagePrediction, left: Ima
   const { classes } = ctx;
   const pr = right.probabilities;
   const pl = left.probabilities;
-  if (pr.length !== classes.length || pl.length !== classes.length) throw new Error(`patient ${patient}: probabilities do not match the ${classes.length} classes`);
+  if (pr.length !== classes.length || pl.length !== classes.length)
+    throw new Error(`patient ${patient}: probabilities do not match the ${classes.length} classes`);
   const max = classes.map((_, c) => Math.max(pr[c], pl[c]));
   const levelRule = patientLevelRule(ctx.task, ctx.referableFrom);
 
@@ -91,7 +92,8 @@ export function patientResult(patient: string, right: ImagePrediction, left: Ima
   let positive: string[] | undefined;
   if (levelRule === 'worse-eye') {
     // The worse eye: the higher predicted grade; on a tie, the eye more confident in that grade.
-    const worse = right.top.index > left.top.index || (right.top.index === left.top.index && pr[right.top.index] >= pl[left.top.index]) ? 'right' : 'left';
+    const worse =
+      right.top.index > left.top.index || (right.top.index === left.top.index && pr[right.top.index] >= pl[left.top.index]) ? 'right' : 'left';
     const eye = worse === 'right' ? right : left;
     result = { index: eye.top.index, name: eye.top.name, probability: eye.top.probability, eye: right.top.index === left.top.index ? 'both' : worse };
     levelText = `Patient grade = the worse eye's grade (the classes are ordered grades: ${classes.join(' < ')}).`;
@@ -115,7 +117,7 @@ export function patientResult(patient: string, right: ImagePrediction, left: Ima
     let best = 0;
     for (let c = 1; c < classes.length; c++) if (max[c] > max[best]) best = c;
     result = { index: best, name: classes[best], probability: max[best], eye: pr[best] >= pl[best] ? 'right' : 'left' };
-    levelText = 'Patient labels = each label present in either eye (the higher of the two eyes\' probabilities against the label\'s threshold).';
+    levelText = "Patient labels = each label present in either eye (the higher of the two eyes' probabilities against the label's threshold).";
   }
 
   let diff = -1;
@@ -129,13 +131,19 @@ export function patientResult(patient: string, right: ImagePrediction, left: Ima
   });
   const min = ctx.rule.minEyeDifference;
   const refer = min > 0 && diff < min;
-  const reason = min <= 0
-    ? 'The eye-difference rule is off.'
-    : refer
-      ? `The two eyes' probabilities differ by at most ${fmt(diff)} (for '${classes[diffClass]}'), less than ${min}, ` +
-        'so the model could not tell the eyes apart and could not extract enough information from these photographs.'
-      : `The eyes' probabilities differ by ${fmt(diff)} for '${classes[diffClass]}', at least ${min}.`;
-  const text = min <= 0 ? reason : refer ? `Please see an ophthalmologist: ${lowerFirst(reason)}` : `No referral from the eye-difference rule: ${lowerFirst(reason)}`;
+  const reason =
+    min <= 0
+      ? 'The eye-difference rule is off.'
+      : refer
+        ? `The two eyes' probabilities differ by at most ${fmt(diff)} (for '${classes[diffClass]}'), less than ${min}, ` +
+          'so the model could not tell the eyes apart and could not extract enough information from these photographs.'
+        : `The eyes' probabilities differ by ${fmt(diff)} for '${classes[diffClass]}', at least ${min}.`;
+  const text =
+    min <= 0
+      ? reason
+      : refer
+        ? `Please see an ophthalmologist: ${lowerFirst(reason)}`
+        : `No referral from the eye-difference rule: ${lowerFirst(reason)}`;
 
   const out: PatientResult = {
     patient,

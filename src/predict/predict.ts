@@ -53,7 +53,9 @@ export function probabilityKind(predictor: Pick<Predictor, 'loss'>): 'sigmoid' |
 export async function predictFiles(predictor: Predictor, files: string[], options: PredictOptions = {}): Promise<ImageResult[]> {
   const { model, classes } = predictor;
   if (options.cam && !predictor.backend.gradients) {
-    throw new UserError(`heatmaps need gradients, which the ${predictor.backend.name} backend cannot compute here (${predictor.backend.message}); leave out --cam or use another backend`);
+    throw new UserError(
+      `heatmaps need gradients, which the ${predictor.backend.name} backend cannot compute here (${predictor.backend.message}); leave out --cam or use another backend`,
+    );
   }
   if (options.cam && predictor.noHeatmaps) throw new UserError(`${predictor.noHeatmaps}; or leave out --cam`);
   model.setTraining(false);
@@ -89,7 +91,12 @@ export async function predictFiles(predictor: Predictor, files: string[], option
 }
 
 /** The mean probabilities over the views, for a model another runtime runs asynchronously (ONNX Runtime). */
-async function viewMean(predictor: Predictor, views: ReturnType<typeof ttaViews>, data: Float32Array, shape: [number, number, number, number]): Promise<tf.Tensor> {
+async function viewMean(
+  predictor: Predictor,
+  views: ReturnType<typeof ttaViews>,
+  data: Float32Array,
+  shape: [number, number, number, number],
+): Promise<tf.Tensor> {
   const x = tf.tensor4d(data, shape);
   let sum: tf.Tensor | null = null;
   for (const v of views) {
@@ -109,12 +116,23 @@ async function viewMean(predictor: Predictor, views: ReturnType<typeof ttaViews>
 function describe(predictor: Predictor, file: string, probs: number[]): ImagePrediction {
   let top = 0;
   for (let c = 1; c < probs.length; c++) if (probs[c] > probs[top]) top = c;
-  const prediction: ImagePrediction = { ok: true, file, probabilities: probs, top: { index: top, name: predictor.classes[top], probability: probs[top] } };
+  const prediction: ImagePrediction = {
+    ok: true,
+    file,
+    probabilities: probs,
+    top: { index: top, name: predictor.classes[top], probability: probs[top] },
+  };
   if (predictor.thresholds) prediction.positive = predictor.classes.filter((_, c) => probs[c] >= predictor.thresholds![c]);
   return prediction;
 }
 
-async function heatmap(predictor: Predictor, file: string, x: Float32Array, classIndex: number, maxSide: number | undefined): Promise<NonNullable<ImagePrediction['cam']>> {
+async function heatmap(
+  predictor: Predictor,
+  file: string,
+  x: Float32Array,
+  classIndex: number,
+  maxSide: number | undefined,
+): Promise<NonNullable<ImagePrediction['cam']>> {
   const S = predictor.model.imageSize;
   const input = tf.tensor4d(x, [1, S, S, 3]);
   let cam;

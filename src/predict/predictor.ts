@@ -43,7 +43,6 @@ export interface LoadPredictorOptions {
   backend?: BackendName;
 }
 
-
 /**
  * Loads a model once, on the run's backend: a run directory (`run`), or with `checkpoint` any other form of
  * it (a checkpoint directory anywhere, a safetensors, tfjs or ONNX export; see model-source.ts).
@@ -63,7 +62,10 @@ export async function loadPredictor(options: LoadPredictorOptions): Promise<Pred
   return {
     model: loaded.model,
     forwardAsync: loaded.forwardAsync,
-    noHeatmaps: loaded.kind === 'tfjs-graph' || loaded.kind === 'onnx' ? `heatmaps need the model itself, not a ${loaded.kind} export: use a run directory, a checkpoint or a safetensors export` : undefined,
+    noHeatmaps:
+      loaded.kind === 'tfjs-graph' || loaded.kind === 'onnx'
+        ? `heatmaps need the model itself, not a ${loaded.kind} export: use a run directory, a checkpoint or a safetensors export`
+        : undefined,
     config,
     classes: bundle.classes,
     task: bundle.task,

@@ -22,7 +22,9 @@ export interface PrepareFailure {
  */
 export function predictionDataset(predictor: Pick<Predictor, 'config' | 'classes' | 'task'>, files: string[]): Dataset {
   const { task, classes, config } = predictor;
-  const samples: Sample[] = files.map((file) => (task === 'multilabel' ? { id: file, file, labels: classes.map(() => 0) } : { id: file, file, label: 0 }));
+  const samples: Sample[] = files.map((file) =>
+    task === 'multilabel' ? { id: file, file, labels: classes.map(() => 0) } : { id: file, file, label: 0 },
+  );
   const dataset: Dataset = { source: 'predict', task, classes, samples, ...fileImageLoaders(), warnings: [] };
   return withPreparedImages(dataset, {
     preprocess: config.data.preprocess,
@@ -45,16 +47,20 @@ export async function* preparedBatches(
   batchSize = predictor.config.train.batchSize,
 ): AsyncGenerator<Batch> {
   const dataset = predictionDataset(predictor, files);
-  const batches = new ImageBatches(dataset, files.map((_, i) => i), {
-    imageSize: predictor.model.imageSize,
-    batchSize: Math.max(1, batchSize),
-    normalize: predictor.config.data.normalize,
-    seed: predictor.config.seed,
-    prefetch: 1,
-    skipBadImages: true,
-    // Every image is seen once: nothing to keep.
-    cacheBytes: 0,
-  });
+  const batches = new ImageBatches(
+    dataset,
+    files.map((_, i) => i),
+    {
+      imageSize: predictor.model.imageSize,
+      batchSize: Math.max(1, batchSize),
+      normalize: predictor.config.data.normalize,
+      seed: predictor.config.seed,
+      prefetch: 1,
+      skipBadImages: true,
+      // Every image is seen once: nothing to keep.
+      cacheBytes: 0,
+    },
+  );
   const reported = new Set<number>();
   const reportSkipped = async () => {
     for (const index of batches.skipped) {

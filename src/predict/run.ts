@@ -65,7 +65,8 @@ export interface PredictReport {
 /** The referral rule of a run: the config's predict.referral.minEyeDifference when it has one, else the seed's 0.1. */
 export function referralRuleFor(config: ExperimentConfig, override?: number): ReferralRule {
   if (override !== undefined) {
-    if (!Number.isFinite(override) || override < 0 || override > 1) throw new UserError(`--min-eye-difference must be between 0 and 1, got ${override}`);
+    if (!Number.isFinite(override) || override < 0 || override > 1)
+      throw new UserError(`--min-eye-difference must be between 0 and 1, got ${override}`);
     return { minEyeDifference: override };
   }
   const fromConfig = (config as { predict?: { referral?: { minEyeDifference?: unknown } } }).predict?.referral?.minEyeDifference;
@@ -87,9 +88,13 @@ function camFileName(dir: string, file: string, taken: Set<string>): string {
 /** Everything `fundus-train predict` does: expand inputs, predict, pair the eyes, write heatmaps. */
 export async function predict(options: PredictRunOptions): Promise<PredictReport> {
   const expanded = expandImageInputs(options.images);
-  const explicitPairs: EyePair[] = (options.pairs ?? []).map(([r, l], i) => ({ patient: `pair ${i + 1}`, right: path.resolve(r), left: path.resolve(l) }));
+  const explicitPairs: EyePair[] = (options.pairs ?? []).map(([r, l], i) => ({
+    patient: `pair ${i + 1}`,
+    right: path.resolve(r),
+    left: path.resolve(l),
+  }));
   const csvPairs = options.pairsCsv ? readPairsCsv(options.pairsCsv) : [];
-  const byName = options.pairByName ?? true ? pairsByName(expanded.files) : { pairs: [], lone: [] };
+  const byName = (options.pairByName ?? true) ? pairsByName(expanded.files) : { pairs: [], lone: [] };
   const pairs = [...explicitPairs, ...csvPairs, ...byName.pairs];
   // An eye given in --pair or --pairs has its patient result there.
   const inPairs = new Set(pairs.flatMap((p) => [p.right, p.left]));
@@ -126,7 +131,12 @@ async function predictWith(
   const taken = new Set<string>();
   const images: ReportedImage[] = results.map((r) => {
     if (!r.ok) return r;
-    const out: ReportedImage = { file: r.file, ok: true, probabilities: byClass(classes, r.probabilities), top: { class: r.top.name, probability: r.top.probability } };
+    const out: ReportedImage = {
+      file: r.file,
+      ok: true,
+      probabilities: byClass(classes, r.probabilities),
+      top: { class: r.top.name, probability: r.top.probability },
+    };
     if (r.positive) out.positive = r.positive;
     if (r.cam && options.camDir) {
       const camFile = camFileName(path.resolve(options.camDir), r.file, taken);

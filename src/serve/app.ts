@@ -39,7 +39,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; img-src 'self' data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; img-src 'self' data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 /** The status and the sentence a refused or failed request gets. */
@@ -48,7 +49,10 @@ export function describeError(err: FastifyError | Error, maxUploadMb: number): {
   const code = (err as FastifyError).code;
   switch (code) {
     case 'FST_REQ_FILE_TOO_LARGE':
-      return { status: 413, message: `a photograph is larger than the upload limit of ${maxUploadMb} MB; send a smaller file (fundus photographs are usually 1-10 MB)` };
+      return {
+        status: 413,
+        message: `a photograph is larger than the upload limit of ${maxUploadMb} MB; send a smaller file (fundus photographs are usually 1-10 MB)`,
+      };
     case 'FST_FILES_LIMIT':
       return { status: 413, message: 'too many files: send at most two photographs, one per eye (fields "right" and "left")' };
     case 'FST_PARTS_LIMIT':
@@ -63,12 +67,22 @@ export function describeError(err: FastifyError | Error, maxUploadMb: number): {
       return { status: 400, message: 'the request is empty: send the "right" and "left" photographs' };
   }
   // busboy's parse errors carry no status: a request without a boundary, or cut short, is the client's fault.
-  if (/Boundary not found|Unexpected end of (form|multipart data)|Malformed part header|Part terminated early|Malformed urlencoded form/i.test(err.message)) {
-    return { status: 400, message: `the upload is not a complete multipart/form-data request (${err.message}); send the "right" and "left" photographs again` };
+  if (
+    /Boundary not found|Unexpected end of (form|multipart data)|Malformed part header|Part terminated early|Malformed urlencoded form/i.test(
+      err.message,
+    )
+  ) {
+    return {
+      status: 400,
+      message: `the upload is not a complete multipart/form-data request (${err.message}); send the "right" and "left" photographs again`,
+    };
   }
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) return { status, message: err.message };
-  return { status: 500, message: 'the server could not process this request (the details are in its log); it keeps running, so try again or with other photographs' };
+  return {
+    status: 500,
+    message: 'the server could not process this request (the details are in its log); it keeps running, so try again or with other photographs',
+  };
 }
 
 /** The uploaded photographs of one request, checked by content; an empty zone (no file chosen) is skipped. */
@@ -134,7 +148,10 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
     isApi(req)
       ? reply.code(status).type('application/json; charset=utf-8').send({ error: message, status })
-      : reply.code(status).type('text/html; charset=utf-8').send(errorPage(status, message, ctx));
+      : reply
+          .code(status)
+          .type('text/html; charset=utf-8')
+          .send(errorPage(status, message, ctx));
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, message } = describeError(err, maxUploadMb);

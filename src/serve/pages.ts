@@ -148,8 +148,10 @@ function bars(eye: EyeResult): string {
   const rows = Object.entries(eye.probabilities)
     .map(([name, p]) => {
       const top = eye.positive ? eye.positive.includes(name) : name === eye.top.class;
-      return `<tr class="${top ? 'top' : ''}"><td class="name" title="${escapeHtml(name)}">${escapeHtml(name)}</td>` +
-        `<td><div class="track"><div class="fill" style="width:${(p * 100).toFixed(1)}%"></div></div></td><td class="value">${pct(p)}</td></tr>`;
+      return (
+        `<tr class="${top ? 'top' : ''}"><td class="name" title="${escapeHtml(name)}">${escapeHtml(name)}</td>` +
+        `<td><div class="track"><div class="fill" style="width:${(p * 100).toFixed(1)}%"></div></div></td><td class="value">${pct(p)}</td></tr>`
+      );
     })
     .join('');
   return `<table class="bars" aria-label="class probabilities">${rows}</table>`;
@@ -157,7 +159,9 @@ function bars(eye: EyeResult): string {
 
 function eyeCard(eye: EyeResult): string {
   const t = EYE_TITLE[eye.eye];
-  const photo = eye.photo ? `<figure><img class="photo" alt="${t.name} photograph" src="data:image/jpeg;base64,${eye.photo.toString('base64')}"><figcaption>Photograph</figcaption></figure>` : '';
+  const photo = eye.photo
+    ? `<figure><img class="photo" alt="${t.name} photograph" src="data:image/jpeg;base64,${eye.photo.toString('base64')}"><figcaption>Photograph</figcaption></figure>`
+    : '';
   const heat = eye.heatmap
     ? `<figure><img class="heatmap" alt="${t.name} heatmap" src="data:image/png;base64,${eye.heatmap.png.toString('base64')}"><figcaption>Heatmap for “${escapeHtml(eye.heatmap.class)}”</figcaption></figure>`
     : '';
@@ -183,12 +187,16 @@ export function resultsPage(s: Screening, ctx: PageContext): string {
     const refer = p.referral.refer || Boolean(p.referableGrade?.referable);
     const lines = [`<b>Eye-difference rule:</b> ${escapeHtml(p.referral.reason)}`];
     if (p.referableGrade) lines.push(`<b>Grade:</b> ${escapeHtml(p.referableGrade.text)}`);
-    const title = refer ? 'Referral: please see an ophthalmologist' : 'No referral from the model\'s rules';
-    parts.push(`<div class="banner ${refer ? 'refer' : 'clear'}" id="referral" role="status"><strong>${title}</strong>${lines.map((l) => `<p>${l}</p>`).join('')}</div>`);
+    const title = refer ? 'Referral: please see an ophthalmologist' : "No referral from the model's rules";
+    parts.push(
+      `<div class="banner ${refer ? 'refer' : 'clear'}" id="referral" role="status"><strong>${title}</strong>${lines.map((l) => `<p>${l}</p>`).join('')}</div>`,
+    );
     const eye = p.result.eye === 'both' ? 'in both eyes' : `from the ${p.result.eye} eye`;
     const result = p.positive ? escapeHtml(p.positive.join(', ') || 'no label present') : escapeHtml(p.result.class);
-    parts.push(`<div class="summary" id="patient"><div><span class="label">Patient-level result</span><span class="big">${result}</span> <span class="abbr">${pct(p.result.probability)}, ${eye}</span></div>` +
-      `<div><span class="label">Difference between the eyes</span><span class="big">${p.eyeDifference.value.toFixed(3)}</span> <span class="abbr">largest, for “${escapeHtml(p.eyeDifference.class)}”</span></div></div>`);
+    parts.push(
+      `<div class="summary" id="patient"><div><span class="label">Patient-level result</span><span class="big">${result}</span> <span class="abbr">${pct(p.result.probability)}, ${eye}</span></div>` +
+        `<div><span class="label">Difference between the eyes</span><span class="big">${p.eyeDifference.value.toFixed(3)}</span> <span class="abbr">largest, for “${escapeHtml(p.eyeDifference.class)}”</span></div></div>`,
+    );
   } else if (s.note) {
     parts.push(`<div class="banner info" id="referral"><strong>One eye only</strong><p>${escapeHtml(s.note)}</p></div>`);
   }
@@ -196,18 +204,27 @@ export function resultsPage(s: Screening, ctx: PageContext): string {
   if (s.eyes.some((e) => e.heatmap)) parts.push(colourScale());
   const method = s.eyes.find((e) => e.heatmap)?.heatmap?.method;
   const kind = s.model.probabilities === 'sigmoid' ? 'a sigmoid probability per label (multi-label model)' : 'softmax probabilities over the classes';
-  parts.push(`<div class="notes">` +
-    (p ? `<p>${escapeHtml(p.levelText)}</p>` : '') +
-    `<p>${escapeHtml(s.referralRule)}</p>` +
-    `<p>Confidence bars show ${kind}.${method ? ` Heatmaps: ${escapeHtml(method)}, drawn over the original photograph.` : ''}</p>` +
-    `<p>Model ${escapeHtml(s.model.name)}${s.model.epoch !== null ? `, epoch ${s.model.epoch}` : ''}.</p></div>`);
+  parts.push(
+    `<div class="notes">` +
+      (p ? `<p>${escapeHtml(p.levelText)}</p>` : '') +
+      `<p>${escapeHtml(s.referralRule)}</p>` +
+      `<p>Confidence bars show ${kind}.${method ? ` Heatmaps: ${escapeHtml(method)}, drawn over the original photograph.` : ''}</p>` +
+      `<p>Model ${escapeHtml(s.model.name)}${s.model.epoch !== null ? `, epoch ${s.model.epoch}` : ''}.</p></div>`,
+  );
   parts.push('<div class="actions"><a class="button secondary" href="/">Screen another patient</a></div>');
   return layout('Result', ctx, parts.join('\n'));
 }
 
 /** A page for a request the app refuses: what went wrong and how to go on. */
 export function errorPage(status: number, message: string, ctx: Pick<PageContext, 'model'>): string {
-  const title = status === 413 ? 'Photograph too large' : status === 404 ? 'Page not found' : status >= 500 ? 'Something went wrong' : 'The upload could not be used';
+  const title =
+    status === 413
+      ? 'Photograph too large'
+      : status === 404
+        ? 'Page not found'
+        : status >= 500
+          ? 'Something went wrong'
+          : 'The upload could not be used';
   const body = `<h1>${escapeHtml(title)}</h1><div class="banner error" id="error" role="alert"><strong>Error ${status}</strong><p>${escapeHtml(message)}</p></div>
 <div class="actions"><a class="button" href="/">Back to the upload page</a></div>`;
   return layout(title, ctx, body);

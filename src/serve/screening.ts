@@ -86,12 +86,19 @@ export async function screen(predictor: Predictor, uploads: EyeUpload[], options
       const label = `${u.eye} eye (${u.filename})`;
       if (!r.ok) {
         // The decoder's reason, without the temporary file name or the hint meant for datasets.
-        const reason = r.error.split('; ')[0].replace(`cannot decode image ${files[i]} `, '').replace(/^\((.*)\)$/, '$1').split(files[i]).join('the photograph');
+        const reason = r.error
+          .split('; ')[0]
+          .replace(`cannot decode image ${files[i]} `, '')
+          .replace(/^\((.*)\)$/, '$1')
+          .split(files[i])
+          .join('the photograph');
         throw new UploadError(422, `${label}: the photograph cannot be read (${reason})`);
       }
       predictions[u.eye] = r;
       const shown = await decodeImageInside(files[i], options.displaySide);
-      const photo = await sharp(shown.data, { raw: { width: shown.width, height: shown.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+      const photo = await sharp(shown.data, { raw: { width: shown.width, height: shown.height, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer();
       const size = await imageDimensions(files[i]);
       const eye: EyeResult = {
         eye: u.eye,
@@ -154,7 +161,9 @@ export function screeningJson(s: Screening, withImages: boolean): unknown {
     eyes: s.eyes.map(({ photo, heatmap, ...rest }) => ({
       ...rest,
       ...(withImages && photo ? { photo_jpeg_base64: photo.toString('base64') } : {}),
-      ...(heatmap ? { heatmap: { class: heatmap.class, method: heatmap.method, ...(withImages ? { png_base64: heatmap.png.toString('base64') } : {}) } } : {}),
+      ...(heatmap
+        ? { heatmap: { class: heatmap.class, method: heatmap.method, ...(withImages ? { png_base64: heatmap.png.toString('base64') } : {}) } }
+        : {}),
     })),
   };
 }

@@ -50,7 +50,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     predictor.model.dispose();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use: choose another with --port`);
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UserError(`cannot listen on ${host}: not an address of this machine (--host)`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+      throw new UserError(`cannot listen on ${host}: not an address of this machine (--host)`);
     if (err.code === 'EACCES') throw new UserError(`not allowed to listen on port ${port}: use a port above 1023`);
     throw e;
   }

@@ -59,7 +59,10 @@ export async function checkUploadedImage(
   // From the header alone: a few kilobytes of PNG can claim 16000x16000 pixels (gigabytes once decoded).
   if (width * height > maxPixels) {
     const mp = (n: number) => `${+(n / 1e6).toFixed(1)} megapixels`;
-    throw new UploadError(413, `${label}: ${width}x${height} pixels (${mp(width * height)}) is above the limit of ${mp(maxPixels)}; no fundus camera makes such images`);
+    throw new UploadError(
+      413,
+      `${label}: ${width}x${height} pixels (${mp(width * height)}) is above the limit of ${mp(maxPixels)}; no fundus camera makes such images`,
+    );
   }
   return { format, width, height };
 }

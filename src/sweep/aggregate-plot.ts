@@ -34,9 +34,15 @@ export function aggregatePlotSpec(a: StudyAggregate): TopLevelSpec {
       width: Math.max(120, 40 * a.combinations.length),
       height: 200,
       layer: [
-        { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'value', scale: { zero: false } }, y2: { field: 'hi' } } },
+        {
+          mark: { type: 'rule', strokeWidth: 2 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'value', scale: { zero: false } }, y2: { field: 'hi' } },
+        },
         { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'mean', type: 'quantitative' } } },
-        { mark: { type: 'point', shape: 'diamond', filled: false, size: 80, color: '#d62728' }, encoding: { x, y: { field: 'pooled', type: 'quantitative' } } },
+        {
+          mark: { type: 'point', shape: 'diamond', filled: false, size: 80, color: '#d62728' },
+          encoding: { x, y: { field: 'pooled', type: 'quantitative' } },
+        },
       ],
     },
     resolve: { scale: { y: 'independent' } },

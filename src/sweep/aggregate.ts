@@ -73,7 +73,9 @@ export function poolPredictions(tables: readonly { table: PredictionsTable; file
   const first = tables[0].table;
   for (const { table, file } of tables) {
     if (table.task !== first.task || table.classes.join('\u0000') !== first.classes.join('\u0000')) {
-      throw new UserError(`${file}: ${table.task} over ${table.classes.join(', ')} cannot be pooled with ${tables[0].file} (${first.task} over ${first.classes.join(', ')})`);
+      throw new UserError(
+        `${file}: ${table.task} over ${table.classes.join(', ')} cannot be pooled with ${tables[0].file} (${first.task} over ${first.classes.join(', ')})`,
+      );
     }
   }
   const grouped = tables.every(({ table }) => table.groups !== undefined);
@@ -119,7 +121,9 @@ function aggregateCombination(plan: Plan, rows: PlanRow[], options: AggregateOpt
   const files = complete.map((r) => (outOfFold ? runFiles.outOfFoldPredictions(r.runDir) : runFiles.predictions(r.runDir)));
   for (const [i, f] of files.entries()) {
     if (!fs.existsSync(f)) {
-      throw new UserError(`${f} is missing: ${outOfFold ? `re-run the sweep to predict fold ${complete[i].fold}'s validation images` : 'the run wrote no test predictions'}`);
+      throw new UserError(
+        `${f} is missing: ${outOfFold ? `re-run the sweep to predict fold ${complete[i].fold}'s validation images` : 'the run wrote no test predictions'}`,
+      );
     }
   }
   const pooledTable = poolPredictions(files.map((file) => ({ file, table: readPredictionsCsv(file) })));
@@ -154,19 +158,24 @@ export function aggregateStudy(studyDir: string, options: AggregateOptions = {})
   const plan = readPlan(studyDir);
   const byCombination = new Map<string, PlanRow[]>();
   for (const r of plan.rows) byCombination.set(r.combination, [...(byCombination.get(r.combination) ?? []), r]);
-  const combinations = [...byCombination.values()].map((rows) => aggregateCombination(plan, rows, options)).filter((c): c is CombinationAggregate => c !== null);
+  const combinations = [...byCombination.values()]
+    .map((rows) => aggregateCombination(plan, rows, options))
+    .filter((c): c is CombinationAggregate => c !== null);
   if (combinations.length === 0) throw new UserError(`${studyDir}: no run of the study is complete yet; run fundus-train sweep first`);
   const first = combinations[0].pooled;
   for (const c of combinations) {
     if (c.pooled.task !== first.task || c.pooled.classes.join('\u0000') !== first.classes.join('\u0000')) {
-      throw new UserError(`${studyDir}: combination ${c.combination} (${c.pooled.task}) cannot share a table with ${combinations[0].combination} (${first.task}): a study compares one task`);
+      throw new UserError(
+        `${studyDir}: combination ${c.combination} (${c.pooled.task}) cannot share a table with ${combinations[0].combination} (${first.task}): a study compares one task`,
+      );
     }
   }
   const available = new Set(combinations.flatMap((c) => c.metrics.map((m) => m.key)));
   let keys: string[];
   if (options.metrics) {
     const unknown = options.metrics.filter((k) => !available.has(k));
-    if (unknown.length) throw new UserError(`unknown metric ${unknown.map((k) => `"${k}"`).join(', ')} for this study; available: ${[...available].join(', ')}`);
+    if (unknown.length)
+      throw new UserError(`unknown metric ${unknown.map((k) => `"${k}"`).join(', ')} for this study; available: ${[...available].join(', ')}`);
     keys = [...options.metrics];
   } else keys = TABLE_METRICS[first.task].filter((k) => available.has(k));
   return { plan, combinations, keys };
@@ -190,7 +199,14 @@ function pooledCell(c: CombinationAggregate, key: string, digits: number): { val
 
 function textTable(rows: string[][]): string {
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  return rows.map((r) => r.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function pooledWhat(a: StudyAggregate): string {
@@ -204,14 +220,22 @@ export function formatAggregateText(a: StudyAggregate, digits = 3): string {
   const header = ['Combination', '', ...a.keys.map((k) => metricName(k, first) + (LOWER_IS_BETTER.has(k) ? ' (lower is better)' : ''))];
   const rows: string[][] = [header];
   for (const c of a.combinations) {
-    rows.push([c.combination, `test: mean ± sd (${c.runs.length} runs)`, ...a.keys.map((k) => {
-      const s = summaryOf(c, k);
-      return s && s.mean !== null ? `${s.mean.toFixed(digits)} ± ${fixed(s.sd, digits)}` : 'n/a';
-    })]);
-    rows.push(['', `${c.pooledFrom}, pooled (${c.pooled.n} cases)`, ...a.keys.map((k) => {
-      const p = pooledCell(c, k, digits);
-      return p.lo ? `${p.value} [${p.lo}, ${p.hi}]` : p.value;
-    })]);
+    rows.push([
+      c.combination,
+      `test: mean ± sd (${c.runs.length} runs)`,
+      ...a.keys.map((k) => {
+        const s = summaryOf(c, k);
+        return s && s.mean !== null ? `${s.mean.toFixed(digits)} ± ${fixed(s.sd, digits)}` : 'n/a';
+      }),
+    ]);
+    rows.push([
+      '',
+      `${c.pooledFrom}, pooled (${c.pooled.n} cases)`,
+      ...a.keys.map((k) => {
+        const p = pooledCell(c, k, digits);
+        return p.lo ? `${p.value} [${p.lo}, ${p.hi}]` : p.value;
+      }),
+    ]);
   }
   const ci = a.combinations.find((c) => c.pooled.ci)?.pooled.ci;
   const out = [
@@ -222,14 +246,19 @@ export function formatAggregateText(a: StudyAggregate, digits = 3): string {
     'mean ± sd: over the runs (folds and seeds) of each test metric in their metrics.json; sd is the sample standard deviation (n - 1)',
     pooledWhat(a),
   ];
-  if (ci) out.push(`[lo, hi]: ${Math.round(ci.level * 100)}% ${ci.method} on the pooled predictions: ${ci.resamples} resamples of ${ci.units} ${ci.unit === 'group' ? 'patients' : 'cases'}, seed ${ci.seed}`);
+  if (ci)
+    out.push(
+      `[lo, hi]: ${Math.round(ci.level * 100)}% ${ci.method} on the pooled predictions: ${ci.resamples} resamples of ${ci.units} ${ci.unit === 'group' ? 'patients' : 'cases'}, seed ${ci.seed}`,
+    );
   for (const c of a.combinations) if (c.missing.length) out.push(`${c.combination}: not complete, left out: ${c.missing.join(', ')}`);
   return out.join('\n') + '\n';
 }
 
 export function formatAggregateCsv(a: StudyAggregate): string {
   const keys = a.plan.axisKeys;
-  const lines = [['combination', ...keys, 'metric', 'runs', 'mean', 'sd', 'pooled', 'pooled_lo', 'pooled_hi', 'pooled_from', 'pooled_cases'].join(',')];
+  const lines = [
+    ['combination', ...keys, 'metric', 'runs', 'mean', 'sd', 'pooled', 'pooled_lo', 'pooled_hi', 'pooled_from', 'pooled_cases'].join(','),
+  ];
   const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const c of a.combinations) {
     for (const m of c.metrics) {
@@ -282,9 +311,16 @@ export function formatAggregateLatex(a: StudyAggregate, digits = 3): string {
     lines.push(` & ${c.pooledFrom} pooled (${c.pooled.n}) & ${pooled.join(' & ')} \\\\`);
   }
   const ci = a.combinations.find((c) => c.pooled.ci)?.pooled.ci;
-  const ciText = ci ? ` Pooled values with ${Math.round(ci.level * 100)}\\% percentile bootstrap intervals (${ci.resamples} resamples of ${ci.unit === 'group' ? 'patients' : 'images'}).` : '';
+  const ciText = ci
+    ? ` Pooled values with ${Math.round(ci.level * 100)}\\% percentile bootstrap intervals (${ci.resamples} resamples of ${ci.unit === 'group' ? 'patients' : 'images'}).`
+    : '';
   const pooledText = a.combinations[0].pooledFrom === 'out-of-fold' ? 'out-of-fold predictions' : 'test predictions of all runs';
-  lines.push('\\bottomrule', '\\end{tabular}', `\\caption{Study ${escapeLatex(a.plan.study)}: mean $\\pm$ sd over folds and seeds, and ${pooledText} pooled.${ciText}}`, '\\end{table}');
+  lines.push(
+    '\\bottomrule',
+    '\\end{tabular}',
+    `\\caption{Study ${escapeLatex(a.plan.study)}: mean $\\pm$ sd over folds and seeds, and ${pooledText} pooled.${ciText}}`,
+    '\\end{table}',
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -1,6 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { computeMetrics, formatTextReport, MetricsReport, predictionsToMetricsInput, PredictionsTable, readPredictionsCsv, writePredictionsCsv } from '../eval';
+import {
+  computeMetrics,
+  formatTextReport,
+  MetricsReport,
+  predictionsToMetricsInput,
+  PredictionsTable,
+  readPredictionsCsv,
+  writePredictionsCsv,
+} from '../eval';
 import { evaluate } from '../train/evaluate';
 import { runPaths } from '../train/run-dir';
 import { UserError } from '../util/errors';
@@ -91,7 +99,10 @@ export async function ensembleStudy(studyDir: string, options: EnsembleOptions =
     const outDir = path.join(plan.dir, 'ensemble', name, target);
     writePredictionsCsv(runPaths(outDir).predictions, mean);
     writeJsonAtomic(runPaths(outDir).metrics, { split: target, members: rows.map((r) => r.name), ...report });
-    writeFileAtomic(path.join(outDir, 'report.txt'), formatTextReport(report, { title: `Ensemble of ${rows.length} fold models (${name}): ${target}` }));
+    writeFileAtomic(
+      path.join(outDir, 'report.txt'),
+      formatTextReport(report, { title: `Ensemble of ${rows.length} fold models (${name}): ${target}` }),
+    );
     results.push({ name, members: rows.map((r) => r.name), report, outDir });
   }
   return results;

@@ -106,7 +106,9 @@ export function expandStudy(loaded: LoadedStudy, outDir: string): { plan: Plan; 
     const combination = combinationName(axes, short);
     const previous = byName.get(combination);
     if (previous) {
-      throw new UserError(`${shownStudy}: two combinations are both named "${combination}" (${JSON.stringify(previous)} and ${JSON.stringify(axes)}); make their values differ`);
+      throw new UserError(
+        `${shownStudy}: two combinations are both named "${combination}" (${JSON.stringify(previous)} and ${JSON.stringify(axes)}); make their values differ`,
+      );
     }
     byName.set(combination, axes);
     for (const seed of seeds) {
@@ -123,7 +125,9 @@ export function expandStudy(loaded: LoadedStudy, outDir: string): { plan: Plan; 
           resolved = resolveConfig(loaded.baseFile, overrides, runDir);
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
-          const set = Object.entries(axes).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+          const set = Object.entries(axes)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(', ');
           throw new UserError(`${shownStudy}: run "${name}"${set ? ` (${set})` : ''} is invalid: ${e.message}`);
         }
         const config = path.join(dir, 'configs', `${name}.json`);
@@ -152,7 +156,15 @@ function csvCell(value: string): string {
 export function planCsv(plan: Plan): string {
   const header = ['index', 'name', 'combination', ...plan.axisKeys, 'seed', 'fold', 'run_dir'];
   const lines = plan.rows.map((r) =>
-    [String(r.index), r.name, r.combination, ...plan.axisKeys.map((k) => (k in r.axes ? JSON.stringify(r.axes[k]) : '')), String(r.seed ?? ''), String(r.fold ?? ''), r.runDir]
+    [
+      String(r.index),
+      r.name,
+      r.combination,
+      ...plan.axisKeys.map((k) => (k in r.axes ? JSON.stringify(r.axes[k]) : '')),
+      String(r.seed ?? ''),
+      String(r.fold ?? ''),
+      r.runDir,
+    ]
       .map(csvCell)
       .join(','),
   );
@@ -182,7 +194,8 @@ export function writePlan(plan: Plan, configs: Map<string, object>): void {
 /** The plan a study directory holds (written by `sweep`). */
 export function readPlan(studyDir: string): Plan {
   const file = path.join(path.resolve(studyDir), PLAN_JSON);
-  if (!fs.existsSync(file)) throw new UserError(`${studyDir} is not a study directory: no ${PLAN_JSON} (run fundus-train sweep --config study.yaml first)`);
+  if (!fs.existsSync(file))
+    throw new UserError(`${studyDir} is not a study directory: no ${PLAN_JSON} (run fundus-train sweep --config study.yaml first)`);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Plan;
   } catch (e) {

@@ -29,7 +29,10 @@ const configKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_
  */
 export const studySchema = z.strictObject({
   /** The study's name; default directory studies/<name>. Default: the study file's name. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+    .optional(),
   /** The base experiment config, relative to the study file. */
   base: z.string().min(1),
   /** Study directory (relative to the working directory); --out overrides it. */
@@ -79,6 +82,11 @@ export function loadStudy(file: string): LoadedStudy {
     throw new UserError(`${shown}: ${where ? `${where}: ` : ''}${issue.message}`);
   }
   const study = result.data;
-  const name = study.name ?? path.basename(abs).replace(/\.(ya?ml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const name =
+    study.name ??
+    path
+      .basename(abs)
+      .replace(/\.(ya?ml|json)$/i, '')
+      .replace(/[^A-Za-z0-9._-]/g, '_');
   return { study: { ...study, name }, file: abs, baseFile: path.resolve(path.dirname(abs), study.base) };
 }

@@ -7,7 +7,10 @@ export const emaConfigSchema = z.strictObject({
   /** Warm the decay up as 1 − (1 + step/warmupGamma)^−warmupPower, capped at decay (timm ModelEmaV3 use_warmup). */
   warmup: z.boolean().default(false),
   warmupGamma: z.number().positive().default(1),
-  warmupPower: z.number().positive().default(2 / 3),
+  warmupPower: z
+    .number()
+    .positive()
+    .default(2 / 3),
   /** Lower bound of the warmed-up decay (timm min_decay). */
   minDecay: z.number().min(0).lt(1).default(0),
   /** Updates before averaging starts; until then the average copies the weights (timm update_after_step). */

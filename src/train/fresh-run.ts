@@ -35,7 +35,8 @@ export function trackFreshRun(outDir: string): FreshRun {
           fs.rmSync(abs, { recursive: true, force: true });
           // A parent it created may meanwhile hold another run (runs/ of two first runs): only empty ones go.
           for (const dir of created.slice(1)) fs.rmdirSync(dir);
-        } else if (before) for (const name of fs.readdirSync(abs)) if (!before.has(name)) fs.rmSync(path.join(abs, name), { recursive: true, force: true });
+        } else if (before)
+          for (const name of fs.readdirSync(abs)) if (!before.has(name)) fs.rmSync(path.join(abs, name), { recursive: true, force: true });
       } catch {
         // Clean-up is best effort: the run's own error is what the user must see.
       }

@@ -42,7 +42,11 @@ export async function resolveMicroBatch(o: ResolveMicroBatchOptions): Promise<Mi
   if (o.setting !== 'auto') return { microBatch: Math.min(o.setting, o.batchSize), line: null, memory: null };
   const limitBytes = memoryLimitBytes(o.memoryLimitMiB);
   if (limitBytes == null) {
-    return { microBatch: o.batchSize, line: `train.microBatch auto: ${o.batchSize} (the whole batch: no memory limit on the ${tf.getBackend()} backend; set train.memoryLimitMiB for one)`, memory: null };
+    return {
+      microBatch: o.batchSize,
+      line: `train.microBatch auto: ${o.batchSize} (the whole batch: no memory limit on the ${tf.getBackend()} backend; set train.memoryLimitMiB for one)`,
+      memory: null,
+    };
   }
   const { model } = o.step;
   const usable = limitBytes * MEMORY_SAFETY;

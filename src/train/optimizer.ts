@@ -55,8 +55,13 @@ export class AdamOptimizer {
         const p = e.variable;
         // One kernel for the whole update where the backend has it (wasm with fundus-train's native kernels).
         const fused = adamStepFused(p, g, slot.m, slot.v, {
-          beta1: b1, beta2: b2, eps, sqrtBc2: Math.sqrt(bc2), stepSize: lr / bc1,
-          l2: !decoupled ? wd : 0, lrWeightDecay: decoupled ? lr * wd : 0,
+          beta1: b1,
+          beta2: b2,
+          eps,
+          sqrtBc2: Math.sqrt(bc2),
+          stepSize: lr / bc1,
+          l2: !decoupled ? wd : 0,
+          lrWeightDecay: decoupled ? lr * wd : 0,
         });
         if (fused) {
           slot.m.assign(fused[1]);

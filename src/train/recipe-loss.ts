@@ -14,14 +14,17 @@ import { LossFn, LossName, lossFunction } from './losses';
 export function trainingLoss(config: Pick<ExperimentConfig, 'train'>, lossName: LossName, dataset: Dataset, trainIndices: readonly number[]): LossFn {
   const { classWeights, posWeight, labelSmoothing, focal } = config.train;
   const k = dataset.classes.length;
-  if (classWeights !== null && lossName !== 'cross-entropy') throw new UserError('train.classWeights: applies to cross-entropy; for BCE (multi-label) use train.posWeight');
-  if (posWeight !== null && lossName !== 'bce') throw new UserError('train.posWeight: applies to BCE (multi-label); for cross-entropy use train.classWeights');
+  if (classWeights !== null && lossName !== 'cross-entropy')
+    throw new UserError('train.classWeights: applies to cross-entropy; for BCE (multi-label) use train.posWeight');
+  if (posWeight !== null && lossName !== 'bce')
+    throw new UserError('train.posWeight: applies to BCE (multi-label); for cross-entropy use train.classWeights');
   const check = (w: number[], key: string): number[] => {
     if (w.length !== k) throw new UserError(`train.${key}: ${w.length} weights for ${k} classes (${dataset.classes.join(', ')})`);
     return w;
   };
   if (config.train.loss === 'focal') {
-    if (classWeights !== null || posWeight !== null) throw new UserError('train.loss: focal balances classes with train.focal.alpha; leave classWeights and posWeight null');
+    if (classWeights !== null || posWeight !== null)
+      throw new UserError('train.loss: focal balances classes with train.focal.alpha; leave classWeights and posWeight null');
     const alpha = Array.isArray(focal.alpha) ? check(focal.alpha, 'focal.alpha') : focal.alpha;
     return lossName === 'bce'
       ? (l, t) => sigmoidFocalLoss(l, t, focal.gamma, alpha, labelSmoothing)

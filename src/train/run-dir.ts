@@ -85,7 +85,8 @@ export function isRunDir(dir: string): boolean {
 export function runCheckpointDir(run: string, which?: CheckpointName): string {
   const chosen = which ?? (fs.existsSync(checkpointDir(run, 'best')) ? 'best' : 'last');
   const dir = checkpointDir(run, chosen);
-  if (!fs.existsSync(dir)) throw new UserError(`${run} has no ${RUN_FILES.checkpoints}/${chosen}: train it first, or pass a run directory that holds checkpoints`);
+  if (!fs.existsSync(dir))
+    throw new UserError(`${run} has no ${RUN_FILES.checkpoints}/${chosen}: train it first, or pass a run directory that holds checkpoints`);
   return dir;
 }
 
@@ -128,9 +129,11 @@ export function writeMetricsJson(dir: string, value: MetricsJson): void {
 /** Reads `<dir>/metrics.json`; missing, garbled or not an object is a one-line UserError naming the file. */
 export function readMetricsJson(dir: string): MetricsJson {
   const file = runPaths(dir).metrics;
-  if (!fs.existsSync(file)) throw new UserError(`${dir} has no ${RUN_FILES.metrics}: training writes it at the end; or run fundus-train eval --run ${dir}`);
+  if (!fs.existsSync(file))
+    throw new UserError(`${dir} has no ${RUN_FILES.metrics}: training writes it at the end; or run fundus-train eval --run ${dir}`);
   const value = readJsonFile(file, `rewrite it with fundus-train eval --run ${dir}`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} is not an object of metrics: rewrite it with fundus-train eval --run ${dir}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${file} is not an object of metrics: rewrite it with fundus-train eval --run ${dir}`);
   return value as MetricsJson;
 }
 

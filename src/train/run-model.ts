@@ -43,7 +43,9 @@ export function loadCheckpointModel(runDir: string, checkpoint: string): RunMode
   const task = metadata.task as Task;
   if (!TASKS.includes(task)) throw new UserError(`${weights}: unknown task '${metadata.task}' in its metadata`);
   if (metadata.model && metadata.model !== config.model.name) {
-    throw new UserError(`${checkpoint} holds a ${metadata.model} but ${runPaths(runDir).config} describes a ${config.model.name}: use the checkpoint's own run directory`);
+    throw new UserError(
+      `${checkpoint} holds a ${metadata.model} but ${runPaths(runDir).config} describes a ${config.model.name}: use the checkpoint's own run directory`,
+    );
   }
   const model = createModel(config.model.name, {
     numClasses: classes.length,

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { EarlyStoppingConfig, ExperimentConfig, Monitor } from '../config/schema';
+import { EarlyStoppingConfig, ExperimentConfig } from '../config/schema';
 import { configHash } from '../config/resolve';
 import { initBackend, BackendInfo } from '../backend/select';
 import { Dataset } from '../data/types';
@@ -241,7 +241,30 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
 
   const metadata = bundleMetadata(model, config, dataset, configHash(config));
   const microBatch = await chooseMicroBatch(config, outDir, startedMicroBatch, model, lossFn, optimizer, dataset.classes.length, say);
-  return { config, outDir, paths, callbacks, say, backend, dataset, splits, model, lossName, lossFn, batchOptions, trainBatches, valBatches, manifest, optimizer, schedule, ema, earlyStopping, state, metadata, microBatch };
+  return {
+    config,
+    outDir,
+    paths,
+    callbacks,
+    say,
+    backend,
+    dataset,
+    splits,
+    model,
+    lossName,
+    lossFn,
+    batchOptions,
+    trainBatches,
+    valBatches,
+    manifest,
+    optimizer,
+    schedule,
+    ema,
+    earlyStopping,
+    state,
+    metadata,
+    microBatch,
+  };
 }
 
 /**
@@ -285,12 +308,16 @@ function checkResume(options: TrainOptions, paths: RunPaths, hash: string): Trai
   if (!fs.existsSync(paths.last)) throw new UserError(`nothing to resume in ${outDir}: no checkpoints/last (start without --resume)`);
   const state = loadTrainerState(paths.last);
   if (state.configHash !== hash) {
-    throw new UserError(`${outDir} was trained with a different config; resume with the same config (only train.epochs may change), or use a new --out`);
+    throw new UserError(
+      `${outDir} was trained with a different config; resume with the same config (only train.epochs may change), or use a new --out`,
+    );
   }
   // Refused before anything is written: config.json keeps the epoch count the run was trained with.
   const epochs = options.config.train.epochs;
   if (epochs < state.epoch) {
-    throw new UserError(`${outDir} has already trained ${state.epoch} epochs, more than train.epochs ${epochs}: nothing to resume; raise train.epochs to continue it`);
+    throw new UserError(
+      `${outDir} has already trained ${state.epoch} epochs, more than train.epochs ${epochs}: nothing to resume; raise train.epochs to continue it`,
+    );
   }
   return state;
 }
@@ -311,7 +338,13 @@ function newManifest(
     tfBackend: backend.tfBackend,
     seed: config.seed,
     model: { name: model.modelName, params: model.countParams(), config: model.getConfig() },
-    dataset: { source: dataset.source, task: dataset.task, classes: dataset.classes, images: dataset.samples.length, hash: hashText(dataset.samples.map((s) => `${s.id}:${s.label ?? s.labels}`).join('\n')) },
+    dataset: {
+      source: dataset.source,
+      task: dataset.task,
+      classes: dataset.classes,
+      images: dataset.samples.length,
+      hash: hashText(dataset.samples.map((s) => `${s.id}:${s.label ?? s.labels}`).join('\n')),
+    },
     splits: { train: splits.train.length, val: splits.val.length, test: splits.test.length, hash: hashText(splitsText) },
     loss: lossName,
     started: new Date().toISOString(),
@@ -378,7 +411,8 @@ async function fitEpochs(run: OpenRun): Promise<{ stoppedEarly: boolean }> {
     appendEpochRecord(run.outDir, record);
     const metadata = { ...run.metadata, epoch: String(epoch + 1) };
     const selectEma = run.ema !== null && config.train.ema?.selectBest === 'ema';
-    if (improved && selectEma) await run.ema!.withAveraged(() => saveCheckpoint(run.paths.best, model, null, { ...state }, { ...metadata, weights: 'ema' }));
+    if (improved && selectEma)
+      await run.ema!.withAveraged(() => saveCheckpoint(run.paths.best, model, null, { ...state }, { ...metadata, weights: 'ema' }));
     else if (improved) await saveCheckpoint(run.paths.best, model, null, { ...state }, metadata);
     await saveCheckpoint(run.paths.last, model, optimizer, { ...state }, metadata, run.ema);
     callbacks.forEach((c) => c.onEpochEnd?.(record, report, notes));
@@ -430,9 +464,15 @@ async function finishRun(run: OpenRun, stoppedEarly: boolean): Promise<TrainResu
     let thresholds: number[] | undefined;
     if (dataset.task === 'multilabel' && config.eval.threshold === 'tune') {
       const val = await predictBatches(model, run.valBatches, run.lossName);
-      const tuned = tuneThresholds(val.indices.map((i) => dataset.samples[i].labels!), val.probs, dataset.classes);
+      const tuned = tuneThresholds(
+        val.indices.map((i) => dataset.samples[i].labels!),
+        val.probs,
+        dataset.classes,
+      );
       thresholds = tuned.thresholds;
-      run.say(`eval.threshold tune: per-label thresholds from validation F1: ${dataset.classes.map((c, j) => `${c} ${thresholds![j].toFixed(3)}`).join(', ')}`);
+      run.say(
+        `eval.threshold tune: per-label thresholds from validation F1: ${dataset.classes.map((c, j) => `${c} ${thresholds![j].toFixed(3)}`).join(', ')}`,
+      );
       tuned.notes.forEach(run.say);
     }
     const testBatches = new ImageBatches(dataset, splits.test, { ...run.batchOptions, batchSize: config.train.batchSize });
@@ -448,7 +488,9 @@ async function finishRun(run: OpenRun, stoppedEarly: boolean): Promise<TrainResu
   const skipped = [...new Set([...run.trainBatches.skipped, ...run.valBatches.skipped, ...testSkipped])].map((i) => dataset.samples[i].id);
   if (skipped.length) {
     manifest.skippedImages = skipped;
-    run.say(`data.skipBadImages: ${skipped.length} unreadable image(s) left out (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''}); listed in manifest.json`);
+    run.say(
+      `data.skipBadImages: ${skipped.length} unreadable image(s) left out (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', ...' : ''}); listed in manifest.json`,
+    );
   }
   manifest.finished = new Date().toISOString();
   writeManifest(run.outDir, manifest);
@@ -456,11 +498,24 @@ async function finishRun(run: OpenRun, stoppedEarly: boolean): Promise<TrainResu
   run.ema?.dispose();
   model.dispose();
   run.callbacks.forEach((c) => c.onTrainEnd?.({ epochsRun: state.epoch, bestEpoch: state.best.epoch, stoppedEarly }));
-  return { outDir: run.outDir, epochsRun: state.epoch, bestEpoch: state.best.epoch, bestValue: state.best.value, stoppedEarly, test, backend: run.backend };
+  return {
+    outDir: run.outDir,
+    epochsRun: state.epoch,
+    bestEpoch: state.best.epoch,
+    bestValue: state.best.value,
+    stoppedEarly,
+    test,
+    backend: run.backend,
+  };
 }
 
 /** One pass over the training batches, one shared TrainStep per batch. */
-async function trainEpoch(run: OpenRun, step: TrainStep, epoch: number, phase: Phase): Promise<{ lossSum: number; seen: number; lrFirst: number; lrLast: number }> {
+async function trainEpoch(
+  run: OpenRun,
+  step: TrainStep,
+  epoch: number,
+  phase: Phase,
+): Promise<{ lossSum: number; seen: number; lrFirst: number; lrLast: number }> {
   const { model, config } = run;
   const imageSize = model.imageSize;
   const numClasses = run.dataset.classes.length;
@@ -528,7 +583,11 @@ function lrAt(run: OpenRun, epoch: number, globalStep: number): number {
 
 /** The EMA model's validation fields, renamed val_* -> val_ema_*. */
 function emaFields(record: EpochRecord): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([k]) => k.startsWith('val_')).map(([k, v]) => [`val_ema_${k.slice(4)}`, v]));
+  return Object.fromEntries(
+    Object.entries(record)
+      .filter(([k]) => k.startsWith('val_'))
+      .map(([k, v]) => [`val_ema_${k.slice(4)}`, v]),
+  );
 }
 
 /** A record in which val_* are the EMA model's values, for the policies that select on the EMA. */

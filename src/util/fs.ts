@@ -32,7 +32,14 @@ export function fsReason(e: NodeJS.ErrnoException): string {
 /** One line for a file-system error: what was done to which path, and why it failed. */
 export function describeFsError(e: NodeJS.ErrnoException): string {
   const reason = fsReason(e);
-  const what = e.syscall === 'mkdir' ? 'cannot create folder' : e.syscall === 'open' || e.syscall === 'read' ? 'cannot open' : e.syscall === 'write' ? 'cannot write' : `cannot ${e.syscall}`;
+  const what =
+    e.syscall === 'mkdir'
+      ? 'cannot create folder'
+      : e.syscall === 'open' || e.syscall === 'read'
+        ? 'cannot open'
+        : e.syscall === 'write'
+          ? 'cannot write'
+          : `cannot ${e.syscall}`;
   const dest = (e as { dest?: string }).dest;
   const target = dest ? `${e.path} -> ${dest}` : (e.path ?? '');
   return `${what} ${target}: ${reason}`.replace(/\s+:/, ':');
@@ -112,7 +119,9 @@ export function recoverReplacedDir(dir: string): boolean {
   const base = path.basename(dir);
   const leftovers = fs.readdirSync(parent).filter((n) => n.startsWith(`${base}.tmp-`) || n.startsWith(`${base}.old-`));
   if (!fs.existsSync(dir)) {
-    const old = leftovers.filter((n) => n.startsWith(`${base}.old-`)).sort((a, b) => fs.statSync(path.join(parent, b)).mtimeMs - fs.statSync(path.join(parent, a)).mtimeMs)[0];
+    const old = leftovers
+      .filter((n) => n.startsWith(`${base}.old-`))
+      .sort((a, b) => fs.statSync(path.join(parent, b)).mtimeMs - fs.statSync(path.join(parent, a)).mtimeMs)[0];
     if (old) fs.renameSync(path.join(parent, old), dir);
   }
   for (const n of leftovers) fs.rmSync(path.join(parent, n), { recursive: true, force: true });

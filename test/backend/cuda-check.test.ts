@@ -1,7 +1,12 @@
 import { cudaCheck, cudaVerdict, findCudaEnvironment, SystemProbe } from '../../src/backend/cuda-check';
 
 /** A machine described by its files, directories and command outputs. */
-function fakeProbe(o: { files?: Record<string, string>; dirs?: Record<string, string[]>; commands?: Record<string, string>; env?: Record<string, string> }): SystemProbe {
+function fakeProbe(o: {
+  files?: Record<string, string>;
+  dirs?: Record<string, string[]>;
+  commands?: Record<string, string>;
+  env?: Record<string, string>;
+}): SystemProbe {
   return {
     env: o.env ?? {},
     listDir: (d) => o.dirs?.[d] ?? [],
@@ -18,7 +23,11 @@ const PROC = 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb
 const cuda12 = {
   files: { '/proc/driver/nvidia/version': PROC },
   dirs: { '/usr/local': ['cuda', 'cuda-12.4', 'bin'], '/usr/local/cuda-12.4/lib64': ['libcudart.so.12', 'libcudnn.so.9'] },
-  commands: { [SMI_QUERY]: 'NVIDIA H100 80GB HBM3, 550.54.14\n', 'nvidia-smi': SMI_BANNER, 'ldconfig -p': '\tlibcudart.so.12 (libc6,x86-64) => /usr/local/cuda-12.4/lib64/libcudart.so.12\n' },
+  commands: {
+    [SMI_QUERY]: 'NVIDIA H100 80GB HBM3, 550.54.14\n',
+    'nvidia-smi': SMI_BANNER,
+    'ldconfig -p': '\tlibcudart.so.12 (libc6,x86-64) => /usr/local/cuda-12.4/lib64/libcudart.so.12\n',
+  },
 };
 
 describe('cuda truth check (faked look-ups)', () => {
@@ -27,7 +36,9 @@ describe('cuda truth check (faked look-ups)', () => {
     expect(r.onGpu).toBe(false);
     expect(r.environment).toEqual({
       libraries: { 'libcudart.so.11.0': undefined, 'libcudnn.so.8': undefined },
-      driverVersion: '550.54.14', driverCudaVersion: '12.4', gpus: ['NVIDIA H100 80GB HBM3'],
+      driverVersion: '550.54.14',
+      driverCudaVersion: '12.4',
+      gpus: ['NVIDIA H100 80GB HBM3'],
     });
     expect(r.line.split('\n')).toHaveLength(1);
     expect(r.line).toMatch(/^WARNING: cuda is running on the CPU, not the GPU: libcudart\.so\.11\.0 and libcudnn\.so\.8 not found/);
@@ -44,9 +55,16 @@ describe('cuda truth check (faked look-ups)', () => {
       commands: { ...cuda12.commands, 'ldconfig -p': '\tlibcudart.so.11.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudart.so.11.0\n' },
     });
     const env = findCudaEnvironment(probe);
-    expect(env.libraries).toEqual({ 'libcudart.so.11.0': '/usr/lib/x86_64-linux-gnu/libcudart.so.11.0', 'libcudnn.so.8': '/opt/cudnn/lib/libcudnn.so.8' });
-    expect(cudaVerdict(false, env).line).toContain('the libraries are present (/usr/lib/x86_64-linux-gnu/libcudart.so.11.0, /opt/cudnn/lib/libcudnn.so.8)');
-    const onlyCudnnMissing = findCudaEnvironment(fakeProbe({ ...cuda12, commands: { ...cuda12.commands, 'ldconfig -p': '\tlibcudart.so.11.0 (libc6,x86-64) => /x/libcudart.so.11.0\n' } }));
+    expect(env.libraries).toEqual({
+      'libcudart.so.11.0': '/usr/lib/x86_64-linux-gnu/libcudart.so.11.0',
+      'libcudnn.so.8': '/opt/cudnn/lib/libcudnn.so.8',
+    });
+    expect(cudaVerdict(false, env).line).toContain(
+      'the libraries are present (/usr/lib/x86_64-linux-gnu/libcudart.so.11.0, /opt/cudnn/lib/libcudnn.so.8)',
+    );
+    const onlyCudnnMissing = findCudaEnvironment(
+      fakeProbe({ ...cuda12, commands: { ...cuda12.commands, 'ldconfig -p': '\tlibcudart.so.11.0 (libc6,x86-64) => /x/libcudart.so.11.0\n' } }),
+    );
     expect(cudaVerdict(false, onlyCudnnMissing).line).toMatch(/: libcudnn\.so\.8 not found by the loader/);
   });
 

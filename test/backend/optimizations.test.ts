@@ -31,7 +31,12 @@ async function lossCurve(name: string, args: Record<string, unknown>, optimizati
   const { x, y } = syntheticBatch(5, 8, 32, 3);
   try {
     // The step training runs (train/step.ts), with dropout masks keyed as the trainer keys them.
-    const step = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }) });
+    const step = new TrainStep({
+      model,
+      optimizer,
+      lossFn: lossFunction('cross-entropy', 0),
+      entries: paramGroups(model, { classifierOnly: false, layerDecay: null }),
+    });
     model.setTraining(true);
     const losses: number[] = [];
     for (let i = 0; i < STEPS; i++) losses.push(await step.run({ x, y }, { seed: 5, key: `0:${i}` }));

@@ -29,10 +29,17 @@ describeNativeMissing('without tfjs-node', () => {
     expect(info.tfBackend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     // webgpu: no adapter in this jest process, or a software one, which auto refuses (test/backend/webgpu).
-    expect(info.tried.map((t) => [t.name, t.ok])).toEqual([['cuda', false], ['tensorflow', false], ['webgpu', false], ['wasm', true]]);
+    expect(info.tried.map((t) => [t.name, t.ok])).toEqual([
+      ['cuda', false],
+      ['tensorflow', false],
+      ['webgpu', false],
+      ['wasm', true],
+    ]);
     expect(info.tried[0].reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed \(its install needs libtensorflow/);
     expect(info.tried[1].reason).toMatch(/@tensorflow\/tfjs-node is not installed \(its install needs libtensorflow/);
-    expect(info.message).toMatch(/^backend wasm \(.*\); not taken: cuda: @tensorflow\/tfjs-node-gpu is not installed .*; tensorflow: @tensorflow\/tfjs-node is not installed/);
+    expect(info.message).toMatch(
+      /^backend wasm \(.*\); not taken: cuda: @tensorflow\/tfjs-node-gpu is not installed .*; tensorflow: @tensorflow\/tfjs-node is not installed/,
+    );
     expect(info.message).not.toContain('\n');
     // wasm can train once selected: the gradient kernels it lacks are registered.
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
@@ -44,8 +51,14 @@ describeNativeMissing('without tfjs-node', () => {
   });
 
   test.each([
-    ['cuda', /^backend cuda is not available \(cuda: @tensorflow\/tfjs-node-gpu is not installed .*\); install it with `npm install @tensorflow\/tfjs-node-gpu` .*CUDA.*, or use --backend wasm \(or auto\)$/],
-    ['tensorflow', /^backend tensorflow is not available \(tensorflow: @tensorflow\/tfjs-node is not installed .*\); install it with `npm install @tensorflow\/tfjs-node` .*, or use --backend wasm \(or auto\)$/],
+    [
+      'cuda',
+      /^backend cuda is not available \(cuda: @tensorflow\/tfjs-node-gpu is not installed .*\); install it with `npm install @tensorflow\/tfjs-node-gpu` .*CUDA.*, or use --backend wasm \(or auto\)$/,
+    ],
+    [
+      'tensorflow',
+      /^backend tensorflow is not available \(tensorflow: @tensorflow\/tfjs-node is not installed .*\); install it with `npm install @tensorflow\/tfjs-node` .*, or use --backend wasm \(or auto\)$/,
+    ],
   ] as const)('asking for %s explicitly is a one-line UserError saying what to do', async (name, pattern) => {
     const before = tf.getBackend();
     const error = await initBackend(name).catch((e: unknown) => e);
@@ -67,7 +80,9 @@ test('explicit cpu and wasm switch backends; wasm registers its training kernels
 });
 
 test('an unknown backend name is a UserError listing the valid ones', async () => {
-  await expect(initBackend('tpu' as never)).rejects.toThrow(new UserError("unknown backend 'tpu': use one of auto, cuda, tensorflow, webgpu, wasm, cpu"));
+  await expect(initBackend('tpu' as never)).rejects.toThrow(
+    new UserError("unknown backend 'tpu': use one of auto, cuda, tensorflow, webgpu, wasm, cpu"),
+  );
 });
 
 test('describeBackend reports versions and the wasm build for the manifest', async () => {

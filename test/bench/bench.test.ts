@@ -12,12 +12,22 @@ const tiny = { model: 'test_vit', imageSize: 32, batchSize: 2, numClasses: 3, se
 test('times training and inference steps of a model, leaving no tensor behind', async () => {
   const seen: string[] = [];
   const r = await runBench({
-    ...tiny, steps: 3, warmup: 1, mode: 'both', profile: false,
+    ...tiny,
+    steps: 3,
+    warmup: 1,
+    mode: 'both',
+    profile: false,
     onStep: (phase, i, seconds, warmup) => seen.push(`${phase}${warmup ? ' warm-up' : ''} ${i} ${seconds > 0}`),
   });
   expect(seen).toEqual([
-    'train warm-up 0 true', 'train 0 true', 'train 1 true', 'train 2 true',
-    'inference warm-up 0 true', 'inference 0 true', 'inference 1 true', 'inference 2 true',
+    'train warm-up 0 true',
+    'train 0 true',
+    'train 1 true',
+    'train 2 true',
+    'inference warm-up 0 true',
+    'inference 0 true',
+    'inference 1 true',
+    'inference 2 true',
   ]);
   expect(r).toMatchObject({ model: 'test_vit', backend: 'wasm', imageSize: 32, batchSize: 2, steps: 3, warmup: 1 });
   expect(r.params).toBeGreaterThan(0);
@@ -43,7 +53,9 @@ test('with profile: the self time of every kernel per phase; one mode only', asy
   // Sorted by self time, largest first.
   expect(kernels.map((k) => k.selfMs)).toEqual([...kernels.map((k) => k.selfMs)].sort((a, b) => b - a));
   const lines = benchLines(r);
-  expect(lines[0]).toMatch(/^test_vit 32px batch 2 on wasm \(.*M params\): inference \d+\.\d{3} s \(\d+\.\d\d img\/s\), median of 2 after 0 warm-up$/);
+  expect(lines[0]).toMatch(
+    /^test_vit 32px batch 2 on wasm \(.*M params\): inference \d+\.\d{3} s \(\d+\.\d\d img\/s\), median of 2 after 0 warm-up$/,
+  );
   expect(lines.some((l) => /^inference kernels, self time per step/.test(l))).toBe(true);
   expect(lines.some((l) => /peak RSS \d+ MiB; tensors before (\d+), after \1$/.test(l))).toBe(true);
 });

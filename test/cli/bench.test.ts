@@ -1,6 +1,5 @@
 import { cli as run } from '../helpers/cli';
 
-
 const TINY = ['--model', 'test_efficientnet', '--image-size', '32', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--backend', 'wasm'];
 
 test('bench --json prints one result with both timings and equal tensor counts', async () => {

@@ -8,7 +8,6 @@ import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weigh
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-cli-'));
 const BIN = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'fundus-train.js');
 
-
 function config(name: string, text: string): string {
   const file = path.join(tmp, name);
   fs.writeFileSync(file, text);

@@ -9,17 +9,20 @@ beforeAll(async () => {
   for (const n of ['1_left', '1_right', '2_left', '2_right', '3_left', '4_left', '5_left', '6_right']) {
     await writeImage(path.join(dir, 'clean', n.endsWith('left') ? 'a' : 'b', `${n}.jpg`), { rgb: [Number(n[0]) * 30, n.length * 9, 50] });
   }
-  for (const n of ['1_left', '2_left', '3_left']) await writeImage(path.join(dir, 'leaky/training/a', `${n}.jpg`), { rgb: [Number(n[0]) * 40, 60, 50] });
+  for (const n of ['1_left', '2_left', '3_left'])
+    await writeImage(path.join(dir, 'leaky/training/a', `${n}.jpg`), { rgb: [Number(n[0]) * 40, 60, 50] });
   await writeImage(path.join(dir, 'leaky/training/b/9_left.jpg'), { rgb: [5, 200, 5] });
   await writeImage(path.join(dir, 'leaky/validation/b/1_right.jpg'), { rgb: [200, 5, 5] });
   fs.writeFileSync(path.join(dir, 'leaky/validation/b/broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
 });
 afterAll(() => cleanup(dir));
 
-
 describe('fundus-train data', () => {
   it('prints counts per class and split for a data-only config and exits 0 when all is well', async () => {
-    const file = writeText(path.join(dir, 'clean.yaml'), 'seed: 5\ndata:\n  source: image-folder\n  root: clean\n  cache: { disk: false }\n  split: { val: 0.25, test: 0.25 }\n');
+    const file = writeText(
+      path.join(dir, 'clean.yaml'),
+      'seed: 5\ndata:\n  source: image-folder\n  root: clean\n  cache: { disk: false }\n  split: { val: 0.25, test: 0.25 }\n',
+    );
     const r = await run(['data', '--config', file]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^image-folder: 8 images, 2 classes \(binary\)\n/);
@@ -38,7 +41,9 @@ describe('fundus-train data', () => {
     const r = await run(['data', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/unreadable images: 1\n {2}cannot decode image .*broken\.jpg/);
-    expect(r.out).toMatch(/patients in two splits \(leakage\): 1\n {2}patient 1: training\/a\/1_left\.jpg \(train\), validation\/b\/1_right\.jpg \(val\)/);
+    expect(r.out).toMatch(
+      /patients in two splits \(leakage\): 1\n {2}patient 1: training\/a\/1_left\.jpg \(train\), validation\/b\/1_right\.jpg \(val\)/,
+    );
     expect(r.out).toMatch(/NOT OK/);
   });
 

@@ -43,7 +43,7 @@ describe('config loading', () => {
     expect(outDir).toBe(path.resolve('runs', 't'));
   });
 
-  test('normalisation defaults to the pretrained weights\' own statistics', () => {
+  test("normalisation defaults to the pretrained weights' own statistics", () => {
     const { config } = resolveConfig(write('augreg.yaml', BASE.replace('test_vit', 'vit_tiny_patch16_224')));
     expect(config.data.normalize).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
   });
@@ -54,7 +54,12 @@ describe('config loading', () => {
   });
 
   test('--set overrides keep YAML types', () => {
-    const { config } = resolveConfig(write('set.yaml', BASE), ['train.epochs=3', 'train.optimizer.lr=1e-4', 'data.augment.hflip=0.5', 'model.args={depth: 2}']);
+    const { config } = resolveConfig(write('set.yaml', BASE), [
+      'train.epochs=3',
+      'train.optimizer.lr=1e-4',
+      'data.augment.hflip=0.5',
+      'model.args={depth: 2}',
+    ]);
     expect(config.train.epochs).toBe(3);
     expect(config.train.optimizer.lr).toBe(1e-4);
     expect(config.data.augment.hflip).toBe(0.5);

@@ -78,19 +78,23 @@ describe('mode: auto', () => {
   test('an unknown monitor is a one-line error with the likely intent', () => {
     const file = path.join(dir, 'typo.yaml');
     fs.writeFileSync(file, 'data: { source: synthetic, task: glaucoma }\nmodel: { name: test_vit }\ntrain: { checkpointMonitor: val_macro_aucc }\n');
-    expect(errorOf(() => resolveConfig(file)).message).toMatch(/train\.checkpointMonitor: "val_macro_aucc" is not one of .*\(did you mean "val_macro_auc"\?\)/);
+    expect(errorOf(() => resolveConfig(file)).message).toMatch(
+      /train\.checkpointMonitor: "val_macro_aucc" is not one of .*\(did you mean "val_macro_auc"\?\)/,
+    );
   });
 });
 
 describe('checkMonitorsForTask', () => {
   test('a monitor the task cannot produce names the key, the task and the monitors it offers', () => {
     const msg = errorOf(() => checkMonitorsForTask(parse({ checkpointMonitor: 'val_accuracy' }), 'multilabel')).message;
-    expect(msg).toMatch(/^train\.checkpointMonitor: a multilabel task does not report val_accuracy; monitors for multilabel: val_loss, train_loss, val_macro_auc, /);
+    expect(msg).toMatch(
+      /^train\.checkpointMonitor: a multilabel task does not report val_accuracy; monitors for multilabel: val_loss, train_loss, val_macro_auc, /,
+    );
     expect(msg).toMatch(/val_subset_accuracy/);
     expect(msg).not.toMatch(/val_accuracy,/);
-    expect(errorOf(() => checkMonitorsForTask(parse({ earlyStopping: { monitor: 'val_kappa_quadratic', patience: 2 } }), 'multilabel')).message).toMatch(
-      /^train\.earlyStopping\.monitor: a multilabel task does not report val_kappa_quadratic/,
-    );
+    expect(
+      errorOf(() => checkMonitorsForTask(parse({ earlyStopping: { monitor: 'val_kappa_quadratic', patience: 2 } }), 'multilabel')).message,
+    ).toMatch(/^train\.earlyStopping\.monitor: a multilabel task does not report val_kappa_quadratic/);
     expect(errorOf(() => checkMonitorsForTask(parse({ scheduler: { name: 'plateau', monitor: 'val_micro_auc' } }), 'binary')).message).toMatch(
       /^train\.scheduler\.monitor: a binary task does not report val_micro_auc/,
     );
@@ -98,7 +102,9 @@ describe('checkMonitorsForTask', () => {
 
   test('the referable AUC needs eval.referableFrom', () => {
     const train = { checkpointMonitor: 'val_referable_auc' };
-    expect(errorOf(() => checkMonitorsForTask(parse(train), 'multiclass')).message).toMatch(/^train\.checkpointMonitor: val_referable_auc needs eval\.referableFrom/);
+    expect(errorOf(() => checkMonitorsForTask(parse(train), 'multiclass')).message).toMatch(
+      /^train\.checkpointMonitor: val_referable_auc needs eval\.referableFrom/,
+    );
     expect(() => checkMonitorsForTask(parse(train, { referableFrom: 2 }), 'multiclass')).not.toThrow();
   });
 
@@ -131,6 +137,8 @@ describe('train.compositeMonitor', () => {
     expect(() => parse({ compositeMonitor: { metrics: ['val_macro_auc', 'val_macro_f1'], weights: [1] } })).toThrow(/one weight per metric/);
     expect(() => parse({ compositeMonitor: { weights: [1, 1, 1] } })).toThrow(/weights needs metrics/);
     expect(() => parse({ compositeMonitor: { metrics: ['val_macro_auc'], weights: [0] } })).toThrow();
-    expect(parse({ compositeMonitor: { metrics: ['val_macro_auc', 'val_macro_f1'], weights: [2, 1] } }).train.compositeMonitor.weights).toEqual([2, 1]);
+    expect(parse({ compositeMonitor: { metrics: ['val_macro_auc', 'val_macro_f1'], weights: [2, 1] } }).train.compositeMonitor.weights).toEqual([
+      2, 1,
+    ]);
   });
 });

@@ -34,7 +34,9 @@ describe('recipe config keys', () => {
   });
 
   test('lr and baseLr together are a one-line error naming the key', () => {
-    expect(errorOf(() => resolveConfig(write('both.yaml', 'train:\n  optimizer: { lr: 1.0e-3, baseLr: 5.0e-4 }\n')))).toMatch(/train\.optimizer: give lr or baseLr, not both/);
+    expect(errorOf(() => resolveConfig(write('both.yaml', 'train:\n  optimizer: { lr: 1.0e-3, baseLr: 5.0e-4 }\n')))).toMatch(
+      /train\.optimizer: give lr or baseLr, not both/,
+    );
   });
 
   test('every recipe option parses with its defaults written out', () => {
@@ -49,7 +51,11 @@ describe('recipe config keys', () => {
           '  clipGrad: { norm: 1.0 }',
           '',
         ].join('\n'),
-        ['sampler: balanced', 'mixup: { alpha: 0.8, cutmixAlpha: 1.0 }', 'augment: { randAugment: rand-m9-mstd0.5-inc1, randomErasing: { prob: 0.25 } }'],
+        [
+          'sampler: balanced',
+          'mixup: { alpha: 0.8, cutmixAlpha: 1.0 }',
+          'augment: { randAugment: rand-m9-mstd0.5-inc1, randomErasing: { prob: 0.25 } }',
+        ],
       ),
     );
     expect(config.data.sampler).toBe('balanced');
@@ -63,7 +69,11 @@ describe('recipe config keys', () => {
   });
 
   test('a misspelt scheduler key and a bad RandAugment string name the key', () => {
-    expect(errorOf(() => resolveConfig(write('typo.yaml', 'train:\n  scheduler: { name: cosine, warmupEpoch: 3 }\n')))).toMatch(/warmupEpoch.*did you mean "warmupEpochs"/);
-    expect(errorOf(() => resolveConfig(write('ra.yaml', '', ['augment: { randAugment: rand-q9 }'])))).toMatch(/data\.augment\.randAugment.*unknown section "q9"/);
+    expect(errorOf(() => resolveConfig(write('typo.yaml', 'train:\n  scheduler: { name: cosine, warmupEpoch: 3 }\n')))).toMatch(
+      /warmupEpoch.*did you mean "warmupEpochs"/,
+    );
+    expect(errorOf(() => resolveConfig(write('ra.yaml', '', ['augment: { randAugment: rand-q9 }'])))).toMatch(
+      /data\.augment\.randAugment.*unknown section "q9"/,
+    );
   });
 });

@@ -24,8 +24,12 @@ beforeAll(async () => {
   fs.rmSync(path.join(root, 'whole.jpg'));
   // A clean CSV dataset with a missing file.
   const clean = path.join(dir, 'clean');
-  for (const n of ['1_left', '1_right', '2_left', '3_left', '4_right', '5_left']) await writeImage(path.join(clean, `${n}.jpg`), { rgb: [n.length * 20, Number(n[0]) * 30, 40] });
-  writeText(path.join(clean, 'labels.csv'), 'Image_File,label\n1_left.jpg,a\n1_right.jpg,a\n2_left.jpg,b\n3_left.jpg,a\n4_right.jpg,b\n5_left.jpg,b\n6_left.jpg,a\n');
+  for (const n of ['1_left', '1_right', '2_left', '3_left', '4_right', '5_left'])
+    await writeImage(path.join(clean, `${n}.jpg`), { rgb: [n.length * 20, Number(n[0]) * 30, 40] });
+  writeText(
+    path.join(clean, 'labels.csv'),
+    'Image_File,label\n1_left.jpg,a\n1_right.jpg,a\n2_left.jpg,b\n3_left.jpg,a\n4_right.jpg,b\n5_left.jpg,b\n6_left.jpg,a\n',
+  );
 });
 afterAll(() => cleanup(dir));
 
@@ -63,7 +67,9 @@ describe('auditDataset', () => {
   });
 
   it('passes a clean dataset and lists its missing files without stopping', async () => {
-    const r = await auditDataset(parse({ source: 'csv', csv: 'clean/labels.csv', classColumn: 'label', split: { val: 0.2, test: 0.2 } }), { seed: 1 });
+    const r = await auditDataset(parse({ source: 'csv', csv: 'clean/labels.csv', classColumn: 'label', split: { val: 0.2, test: 0.2 } }), {
+      seed: 1,
+    });
     expect(r.ok).toBe(true);
     expect(r.images).toBe(6);
     expect(r.missing).toEqual([path.join(dir, 'clean/6_left.jpg')]);
@@ -71,7 +77,9 @@ describe('auditDataset', () => {
     expect(r.unreadable).toEqual([]);
     expect(r.patientLeakage).toEqual([]);
     expect(totalImages(r.splits)).toBe(6);
-    const f = await auditDataset(parse({ source: 'csv', csv: 'clean/labels.csv', classColumn: 'label', split: { test: 0, folds: 2, fold: 1 } }), { seed: 1 });
+    const f = await auditDataset(parse({ source: 'csv', csv: 'clean/labels.csv', classColumn: 'label', split: { test: 0, folds: 2, fold: 1 } }), {
+      seed: 1,
+    });
     expect(f.folds).toEqual({ folds: 2, fold: 1 });
     expect(f.patientLeakage).toEqual([]);
   });

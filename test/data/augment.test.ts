@@ -78,7 +78,14 @@ describe('augmentation', () => {
   });
 
   it('draws parameters deterministically from the Rng, within the configured ranges', () => {
-    const cfg = augmentConfigSchema.parse({ hflip: 0.5, rotate: 15, brightness: 0.2, contrast: 0.2, saturation: 0.2, randomResizedCrop: { scale: [0.5, 1] } });
+    const cfg = augmentConfigSchema.parse({
+      hflip: 0.5,
+      rotate: 15,
+      brightness: 0.2,
+      contrast: 0.2,
+      saturation: 0.2,
+      randomResizedCrop: { scale: [0.5, 1] },
+    });
     expect(isIdentityAugment(cfg)).toBe(false);
     expect(isIdentityAugment(augmentConfigSchema.parse({}))).toBe(true);
     const draws = Array.from({ length: 200 }, (_, i) => drawAugmentParams(cfg, 64, 64, Rng.create(1, `augment:0:${i}`)));

@@ -11,7 +11,17 @@ describe('dataConfigSchema', () => {
       renderSize: 128,
       split: { val: 0.15, test: 0.15, stratify: true, folds: null, fold: 0, trainOnly: null },
       preprocess: { fovCrop: null, benGraham: null, clahe: null },
-      augment: { hflip: 0, vflip: 0, rotate: 0, brightness: 0, contrast: 0, saturation: 0, randomResizedCrop: null, randAugment: null, randomErasing: null },
+      augment: {
+        hflip: 0,
+        vflip: 0,
+        rotate: 0,
+        brightness: 0,
+        contrast: 0,
+        saturation: 0,
+        randomResizedCrop: null,
+        randAugment: null,
+        randomErasing: null,
+      },
       normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
       prefetch: 2,
       skipBadImages: false,
@@ -31,7 +41,11 @@ describe('dataConfigSchema', () => {
       benGraham: { radius: null, sigmaFraction: 1 / 30, maskFraction: 0.9 },
       clahe: { clipLimit: 2, tiles: 8, output: 'green' },
     });
-    const some = dataConfigSchema.parse({ source: 'synthetic', task: 'dr', preprocess: { fovCrop: { tolerance: 12 }, clahe: false, benGraham: null } });
+    const some = dataConfigSchema.parse({
+      source: 'synthetic',
+      task: 'dr',
+      preprocess: { fovCrop: { tolerance: 12 }, clahe: false, benGraham: null },
+    });
     expect(some.preprocess).toEqual({ fovCrop: { tolerance: 12 }, benGraham: null, clahe: null });
     const noFov = dataConfigSchema.safeParse({ source: 'synthetic', task: 'dr', preprocess: { benGraham: true } });
     expect(noFov.error!.issues[0]).toMatchObject({ path: ['preprocess', 'benGraham'], message: expect.stringMatching(/benGraham needs fovCrop/) });
@@ -50,10 +64,13 @@ describe('dataConfigSchema', () => {
     expect(folder('^p\\d+$').error!.issues[0].message).toMatch(/one capture group/);
     expect(folder('^(p\\d+)_').success).toBe(true);
     expect(folder(null).success).toBe(true);
-    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x' })).toMatchObject({ groupPattern: '^(.+)_(?:left|right)$', officialSplit: true });
+    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x' })).toMatchObject({
+      groupPattern: '^(.+)_(?:left|right)$',
+      officialSplit: true,
+    });
   });
 
-  it('takes remap presets or value maps, and fills the dataset sources\' defaults', () => {
+  it("takes remap presets or value maps, and fills the dataset sources' defaults", () => {
     expect(dataConfigSchema.parse({ source: 'kaggle-dr', root: 'r', remap: 'dr-5to3' })).toMatchObject({
       layout: 'auto',
       labels: 'trainLabels.csv',
@@ -68,7 +85,9 @@ describe('dataConfigSchema', () => {
       '0': 'normal',
       '-1': null,
     });
-    expect(dataConfigSchema.safeParse({ source: 'csv', csv: 'm.csv', labelColumns: ['a'], remap: { '1': 'a' } }).error!.issues[0].message).toMatch(/remap goes with classColumn/);
+    expect(dataConfigSchema.safeParse({ source: 'csv', csv: 'm.csv', labelColumns: ['a'], remap: { '1': 'a' } }).error!.issues[0].message).toMatch(
+      /remap goes with classColumn/,
+    );
     expect(dataConfigSchema.parse({ source: 'aptos', root: 'r' })).toMatchObject({ csv: 'train.csv', imagesDir: 'train_images', remap: null });
     expect(dataConfigSchema.parse({ source: 'idrid', root: 'r' })).toMatchObject({ labelColumn: 'Retinopathy grade', officialSplit: true });
     expect(dataConfigSchema.parse({ source: 'odir', root: 'r' })).toMatchObject({ classes: ['N', 'D', 'G', 'C', 'A', 'H', 'M', 'O'] });
@@ -109,8 +128,12 @@ describe('dataConfigSchema', () => {
   });
 
   it('image-folder: extensions default and are normalised to lower case with a dot', () => {
-    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x' })).toMatchObject({ extensions: ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'] });
-    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x', extensions: ['JPG', '.Png'] })).toMatchObject({ extensions: ['.jpg', '.png'] });
+    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x' })).toMatchObject({
+      extensions: ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'],
+    });
+    expect(dataConfigSchema.parse({ source: 'image-folder', root: 'x', extensions: ['JPG', '.Png'] })).toMatchObject({
+      extensions: ['.jpg', '.png'],
+    });
   });
 });
 
@@ -126,7 +149,12 @@ describe('resolveDataPaths', () => {
 
   it('takes dataset roots from the config folder and the files inside them from the root; leaves the cache folder as written', () => {
     const kaggle = resolveDataPaths(dataConfigSchema.parse({ source: 'kaggle-dr', root: 'kaggle' }), '/exp');
-    expect(kaggle).toMatchObject({ root: '/exp/kaggle', labels: '/exp/kaggle/trainLabels.csv', imagesDir: '/exp/kaggle/train', cache: { dir: '.cache/fundus-train' } });
+    expect(kaggle).toMatchObject({
+      root: '/exp/kaggle',
+      labels: '/exp/kaggle/trainLabels.csv',
+      imagesDir: '/exp/kaggle/train',
+      cache: { dir: '.cache/fundus-train' },
+    });
     const aptos = resolveDataPaths(dataConfigSchema.parse({ source: 'aptos', root: '/d/aptos', csv: 'labels/train.csv' }), '/exp');
     expect(aptos).toMatchObject({ csv: '/d/aptos/labels/train.csv', imagesDir: '/d/aptos/train_images' });
     const refuge = resolveDataPaths(dataConfigSchema.parse({ source: 'refuge', root: 'R', labelFiles: ['gt/a.xlsx'] }), '/exp');

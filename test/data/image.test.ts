@@ -33,12 +33,16 @@ describe('decodeImage', () => {
 
   it('expands grey and drops alpha to three channels', async () => {
     const grey = path.join(dir, 'grey.png');
-    await sharp(Buffer.alloc(16, 77), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(grey);
+    await sharp(Buffer.alloc(16, 77), { raw: { width: 4, height: 4, channels: 1 } })
+      .png()
+      .toFile(grey);
     const g = await decodeImage(grey);
     expect(g.data.length).toBe(4 * 4 * 3);
     expect(pixel(g, 2, 2)).toEqual([77, 77, 77]);
     const rgba = path.join(dir, 'rgba.png');
-    await sharp(Buffer.from(new Array(16).fill([10, 20, 30, 128]).flat()), { raw: { width: 4, height: 4, channels: 4 } }).png().toFile(rgba);
+    await sharp(Buffer.from(new Array(16).fill([10, 20, 30, 128]).flat()), { raw: { width: 4, height: 4, channels: 4 } })
+      .png()
+      .toFile(rgba);
     const a = await decodeImage(rgba);
     expect(a.data.length).toBe(4 * 4 * 3);
     expect(pixel(a, 1, 1)).toEqual([10, 20, 30]);
@@ -121,7 +125,9 @@ real('decoding real fundus photographs from ../shared/data', () => {
       ...fs
         .readdirSync(path.join(SHARED_DATA, 'smdg-glaucoma-74/samples'))
         .slice(0, 3)
-        .flatMap((d) => fs.readdirSync(path.join(SHARED_DATA, 'smdg-glaucoma-74/samples', d)).map((f) => path.join(SHARED_DATA, 'smdg-glaucoma-74/samples', d, f))),
+        .flatMap((d) =>
+          fs.readdirSync(path.join(SHARED_DATA, 'smdg-glaucoma-74/samples', d)).map((f) => path.join(SHARED_DATA, 'smdg-glaucoma-74/samples', d, f)),
+        ),
     ].filter((f) => fs.existsSync(f));
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const file of files) {

@@ -26,8 +26,18 @@ const plans: Record<string, MixDecision[]> = {
   'batch-cutmix-clipped': all(cut(0.4, 1, 8)),
   'batch-cutmix-uncorrected': all(cut(0.4, 1, 8, false)),
   'batch-minmax': all({ lam: boxLam(H, W, minmaxBox), box: minmaxBox }),
-  'elem-mixed': [{ lam: f(0.2), box: null }, { lam: 1, box: null }, { lam: f(0.7), box: null }, { ...cut(0.55, 4, 5), lam: f(cut(0.55, 4, 5).lam) }],
-  pair: [{ lam: f(0.25), box: null }, { ...cut(0.35, 6, 2), lam: f(cut(0.35, 6, 2).lam) }, { ...cut(0.35, 6, 2), lam: f(cut(0.35, 6, 2).lam) }, { lam: f(0.25), box: null }],
+  'elem-mixed': [
+    { lam: f(0.2), box: null },
+    { lam: 1, box: null },
+    { lam: f(0.7), box: null },
+    { ...cut(0.55, 4, 5), lam: f(cut(0.55, 4, 5).lam) },
+  ],
+  pair: [
+    { lam: f(0.25), box: null },
+    { ...cut(0.35, 6, 2), lam: f(cut(0.35, 6, 2).lam) },
+    { ...cut(0.35, 6, 2), lam: f(cut(0.35, 6, 2).lam) },
+    { lam: f(0.25), box: null },
+  ],
 };
 
 const onehot = (): Float32Array => {
@@ -87,7 +97,19 @@ describe('mixing plans', () => {
 
   test('multi-label targets mix per label with binary smoothing', () => {
     const x = new Float32Array(2 * 2 * 2 * 3);
-    const t = applyMixPlan(x, Float32Array.from([1, 0, 0, 1]), 2, 2, 2, [{ lam: 0.75, box: null }, { lam: 0.75, box: null }], 0.2, true);
+    const t = applyMixPlan(
+      x,
+      Float32Array.from([1, 0, 0, 1]),
+      2,
+      2,
+      2,
+      [
+        { lam: 0.75, box: null },
+        { lam: 0.75, box: null },
+      ],
+      0.2,
+      true,
+    );
     // Smoothed targets [0.9, 0.1] and [0.1, 0.9], mixed 3:1.
     expect(Array.from(t).map((v) => +v.toFixed(6))).toEqual([0.7, 0.3, 0.3, 0.7]);
   });

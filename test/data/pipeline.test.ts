@@ -35,7 +35,14 @@ function countingDataset(n: number, opts: { task?: Task; delayMs?: number } = {}
   return { dataset, stats };
 }
 
-const base = (extra: Partial<ImageBatchesOptions> = {}): ImageBatchesOptions => ({ imageSize: 8, batchSize: 4, normalize, seed: 1, prefetch: 2, ...extra });
+const base = (extra: Partial<ImageBatchesOptions> = {}): ImageBatchesOptions => ({
+  imageSize: 8,
+  batchSize: 4,
+  normalize,
+  seed: 1,
+  prefetch: 2,
+  ...extra,
+});
 
 async function collect(batches: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -98,7 +105,15 @@ describe('ImageBatches', () => {
 
   it('augments each image the same way for the same (epoch, index), whatever the batching, and differently in another epoch', async () => {
     const ds = await loadDataset(dataConfigSchema.parse({ source: 'synthetic', task: 'glaucoma', count: 12, renderSize: 64 }), { seed: 2 });
-    const augment = augmentConfigSchema.parse({ hflip: 0.5, vflip: 0.5, rotate: 20, brightness: 0.2, contrast: 0.2, saturation: 0.2, randomResizedCrop: {} });
+    const augment = augmentConfigSchema.parse({
+      hflip: 0.5,
+      vflip: 0.5,
+      rotate: 20,
+      brightness: 0.2,
+      contrast: 0.2,
+      saturation: 0.2,
+      randomResizedCrop: {},
+    });
     const indices = Array.from({ length: 12 }, (_, i) => i);
     const a = new ImageBatches(ds, indices, base({ imageSize: 32, augment, shuffleSeed: 1, prefetch: 3, concurrency: 1 }));
     const b = new ImageBatches(ds, indices, base({ imageSize: 32, augment, shuffleSeed: 9, prefetch: 0, batchSize: 5, concurrency: 4 }));
@@ -131,7 +146,11 @@ describe('ImageBatches', () => {
 
   it('decodes each image once: epoch 2 comes from the cache', async () => {
     const { dataset, stats } = countingDataset(12);
-    const pipe = new ImageBatches(dataset, Array.from({ length: 12 }, (_, i) => i), base({ shuffleSeed: 1 }));
+    const pipe = new ImageBatches(
+      dataset,
+      Array.from({ length: 12 }, (_, i) => i),
+      base({ shuffleSeed: 1 }),
+    );
     await collect(pipe.epoch(0));
     expect(stats.loads).toBe(12);
     await collect(pipe.epoch(1));
@@ -143,7 +162,11 @@ describe('ImageBatches', () => {
   it('keeps within its cache budget and then decodes the rest again', async () => {
     const { dataset, stats } = countingDataset(10);
     const cache = new ImageCache(4 * 8 * 8 * 3);
-    const pipe = new ImageBatches(dataset, Array.from({ length: 10 }, (_, i) => i), base({ cache }));
+    const pipe = new ImageBatches(
+      dataset,
+      Array.from({ length: 10 }, (_, i) => i),
+      base({ cache }),
+    );
     await collect(pipe.epoch(0));
     await collect(pipe.epoch(1));
     expect(cache.count).toBe(4);
@@ -154,7 +177,11 @@ describe('ImageBatches', () => {
 
   it('prepares at most `prefetch` batches ahead and decodes at most `concurrency` images at once', async () => {
     const { dataset, stats } = countingDataset(40, { delayMs: 5 });
-    const pipe = new ImageBatches(dataset, Array.from({ length: 40 }, (_, i) => i), base({ prefetch: 2, concurrency: 3 }));
+    const pipe = new ImageBatches(
+      dataset,
+      Array.from({ length: 40 }, (_, i) => i),
+      base({ prefetch: 2, concurrency: 3 }),
+    );
     const it = pipe.epoch(0)[Symbol.asyncIterator]();
     await it.next(); // the consumer holds batch 0 and does not ask for more
     await new Promise((r) => setTimeout(r, 100));

@@ -20,7 +20,10 @@ describe('the positive class of a binary task', () => {
     expect(positiveClassOf(binary(['cataract', 'normal']), null)).toEqual({ index: 0, name: 'cataract', reason: '"normal" names the healthy class' });
     const ds = withPositiveClass(binary(['cataract', 'normal']), null);
     expect(ds.classes).toEqual(['normal', 'cataract']);
-    expect(ds.samples.map((s) => [s.id, s.label])).toEqual([['a', 1], ['b', 0]]);
+    expect(ds.samples.map((s) => [s.id, s.label])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
     expect(positiveClassOf(ds, null)).toMatchObject({ index: 1, name: 'cataract' });
   });
 
@@ -34,7 +37,11 @@ describe('the positive class of a binary task', () => {
   test('data.positiveClass wins; without a healthy name the second class is positive, and the log can say why', () => {
     expect(positiveClassOf(binary(['cataract', 'normal']), 'normal')).toEqual({ index: 1, name: 'normal', reason: 'data.positiveClass' });
     expect(withPositiveClass(binary(['a', 'b']), 'a').classes).toEqual(['b', 'a']);
-    expect(positiveClassOf(binary(['amd', 'glaucoma']), null)).toEqual({ index: 1, name: 'glaucoma', reason: 'the second class in order (set data.positiveClass to choose)' });
+    expect(positiveClassOf(binary(['amd', 'glaucoma']), null)).toEqual({
+      index: 1,
+      name: 'glaucoma',
+      reason: 'the second class in order (set data.positiveClass to choose)',
+    });
     expect(() => positiveClassOf(binary(['a', 'b']), 'c')).toThrow(/^data\.positiveClass: "c" is not a class of this dataset \(classes: a, b\)$/);
     expect(() => positiveClassOf({ task: 'multiclass', classes: ['0', '1', '2'] }, '1')).toThrow(/task is multiclass, not binary/);
     expect(positiveClassOf({ task: 'multilabel', classes: ['a', 'b'] }, null)).toBeNull();

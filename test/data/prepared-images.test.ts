@@ -21,11 +21,22 @@ afterAll(() => cleanup(dir));
 afterEach(() => jest.restoreAllMocks());
 
 const folder = (root: string, extra: object = {}) => dataConfigSchema.parse({ source: 'image-folder', root, cache: { dir: cacheDir }, ...extra });
-const opts = { imageSize: 24, batchSize: 2, normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] }, seed: 3, prefetch: 1 };
+const opts = {
+  imageSize: 24,
+  batchSize: 2,
+  normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] },
+  seed: 3,
+  prefetch: 1,
+};
 
 async function epochX(ds: Awaited<ReturnType<typeof loadDataset>>, cacheBytes = 0): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for await (const b of new ImageBatches(ds, ds.samples.map((_, i) => i), { ...opts, cache: new ImageCache(cacheBytes) }).epoch(0)) out.push(b.x);
+  for await (const b of new ImageBatches(
+    ds,
+    ds.samples.map((_, i) => i),
+    { ...opts, cache: new ImageCache(cacheBytes) },
+  ).epoch(0))
+    out.push(b.x);
   return out;
 }
 
@@ -36,7 +47,12 @@ describe('prepared images: preprocessing, size check and the disk cache', () => 
     const first = await epochX(await loadDataset(cfg, { seed: 1 }));
     const entries = fs.readdirSync(cacheDir).flatMap((d) => fs.readdirSync(path.join(cacheDir, d)));
     expect(entries).toHaveLength(4);
-    const decodes = [jest.spyOn(image, 'decodeImage'), jest.spyOn(image, 'decodeImageAtSize'), jest.spyOn(image, 'decodeImageInside'), jest.spyOn(image, 'imageDimensions')];
+    const decodes = [
+      jest.spyOn(image, 'decodeImage'),
+      jest.spyOn(image, 'decodeImageAtSize'),
+      jest.spyOn(image, 'decodeImageInside'),
+      jest.spyOn(image, 'imageDimensions'),
+    ];
     const second = await epochX(await loadDataset(cfg, { seed: 1 }));
     for (const spy of decodes) expect(spy).not.toHaveBeenCalled();
     expect(second).toEqual(first);
@@ -67,7 +83,10 @@ describe('prepared images: preprocessing, size check and the disk cache', () => 
     expect(fs.existsSync(cacheDir)).toBe(false);
     const blocker = writeText(path.join(dir, 'blocker'), 'a file, not a folder');
     const warnings: string[] = [];
-    const ds = await loadDataset(folder(path.join(dir, 'set'), { cache: { dir: path.join(blocker, 'cache') } }), { seed: 1, warn: (l) => warnings.push(l) });
+    const ds = await loadDataset(folder(path.join(dir, 'set'), { cache: { dir: path.join(blocker, 'cache') } }), {
+      seed: 1,
+      warn: (l) => warnings.push(l),
+    });
     expect(await epochX(ds)).toHaveLength(2);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/data\.cache: cannot write to .*blocker\/cache .*going on without the disk cache/);
@@ -102,7 +121,10 @@ describe('prepared images: preprocessing, size check and the disk cache', () => 
     const bytes = fs.readFileSync(path.join(root, 'whole.jpg'));
     fs.writeFileSync(path.join(root, 'cut.jpg'), bytes.subarray(0, Math.floor(bytes.length / 2)));
     writeText(path.join(root, 'labels.csv'), 'Image_File,a,b\ngood.jpg,1,0\ncut.jpg,0,1\n');
-    const ds = await loadDataset(dataConfigSchema.parse({ source: 'csv', csv: path.join(root, 'labels.csv'), labelColumns: ['a', 'b'], cache: { disk: false } }), { seed: 1 });
+    const ds = await loadDataset(
+      dataConfigSchema.parse({ source: 'csv', csv: path.join(root, 'labels.csv'), labelColumns: ['a', 'b'], cache: { disk: false } }),
+      { seed: 1 },
+    );
     const err = (await ds.loadImageAtSize!(ds.samples[1], 16).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('UserError');
     expect(err.message).toMatch(/^cannot decode image .*cut\.jpg \(labels\.csv row 3\)/);

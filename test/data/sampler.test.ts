@@ -42,13 +42,29 @@ describe('data.sampler: balanced', () => {
     const draws = weightedDraw([5, 6, 7], [0, 1, 3], 4000, Rng.create(2, 'x'));
     expect(draws).not.toContain(5);
     expect(draws.filter((i) => i === 7).length / 4000).toBeCloseTo(0.75, 1);
-    const ml: Dataset = { ...imbalanced(), task: 'multilabel', samples: [{ id: 'a', labels: [1, 0] }, { id: 'b', labels: [1, 0] }, { id: 'c', labels: [0, 1] }] };
+    const ml: Dataset = {
+      ...imbalanced(),
+      task: 'multilabel',
+      samples: [
+        { id: 'a', labels: [1, 0] },
+        { id: 'b', labels: [1, 0] },
+        { id: 'c', labels: [0, 1] },
+      ],
+    };
     expect(balancedSampleWeights(ml, [0, 1, 2])).toEqual([0.5, 0.5, 1]);
   });
 
   test('the pipeline keeps the epoch length, and an epoch is the same whenever it is built (resume)', async () => {
     const ds = imbalanced();
-    const opts = { imageSize: 8, batchSize: 16, normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] }, shuffleSeed: 3, seed: 3, prefetch: 1, sampleWeights: balancedSampleWeights(ds, indices) };
+    const opts = {
+      imageSize: 8,
+      batchSize: 16,
+      normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] },
+      shuffleSeed: 3,
+      seed: 3,
+      prefetch: 1,
+      sampleWeights: balancedSampleWeights(ds, indices),
+    };
     const a = new ImageBatches(ds, indices, opts);
     const b = new ImageBatches(ds, indices, { ...opts, prefetch: 0 });
     expect(a.numBatches).toBe(7);

@@ -14,7 +14,8 @@ const noDisk = { cache: { disk: false } };
 
 function patientsInTwoSplits(ds: Dataset, s: Record<Split, number[]>): string[] {
   const where = new Map<string, Set<Split>>();
-  for (const k of SPLITS) for (const i of s[k]) if (ds.samples[i].group) where.set(ds.samples[i].group!, (where.get(ds.samples[i].group!) ?? new Set()).add(k));
+  for (const k of SPLITS)
+    for (const i of s[k]) if (ds.samples[i].group) where.set(ds.samples[i].group!, (where.get(ds.samples[i].group!) ?? new Set()).add(k));
   return [...where].filter(([, v]) => v.size > 1).map(([g]) => g);
 }
 

@@ -77,7 +77,12 @@ describe('splitDataset', () => {
   });
 
   it('stratifies multi-label samples by their label combination', () => {
-    const combos = [[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]];
+    const combos = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [1, 1, 0],
+      [0, 0, 1],
+    ];
     const samples: Sample[] = Array.from({ length: 160 }, (_, i) => ({ id: `m${i}`, labels: combos[i % 4] }));
     const ds = dataset(samples, { task: 'multilabel', classes: ['x', 'y', 'z'] });
     const s = splitDataset(ds, { val: 0.25, test: 0.25, stratify: true }, 2);
@@ -103,10 +108,17 @@ describe('splitDataset', () => {
   });
 
   it('gives every split a sample when there are just enough groups, and a UserError when there are not', () => {
-    const three = dataset([0, 1, 2].map((i) => ({ id: `x${i}`, label: 0 })), { classes: ['only', 'b'] });
+    const three = dataset(
+      [0, 1, 2].map((i) => ({ id: `x${i}`, label: 0 })),
+      { classes: ['only', 'b'] },
+    );
     const s = splitDataset(three, cfg, 1);
     expect([s.train.length, s.val.length, s.test.length]).toEqual([1, 1, 1]);
-    const two = dataset([{ id: 'a', label: 0, group: 'p' }, { id: 'b', label: 1, group: 'p' }, { id: 'c', label: 1 }]);
+    const two = dataset([
+      { id: 'a', label: 0, group: 'p' },
+      { id: 'b', label: 1, group: 'p' },
+      { id: 'c', label: 1 },
+    ]);
     expect(() => splitDataset(two, cfg, 1)).toThrow(/data\.split: 3 samples in 2 groups are too few/);
     // With no test split asked for, two groups suffice.
     expect(splitDataset(two, { ...cfg, val: 0.3, test: 0 }, 1).test).toEqual([]);
@@ -117,7 +129,12 @@ describe('splitDataset: official train sets, train-only samples, k-fold', () => 
   const placeOf = (s: ReturnType<typeof splitDataset>, i: number) => SPLITS.find((k) => s[k].includes(i));
 
   it('draws validation from an official training set when the dataset has no official validation set', () => {
-    const samples: Sample[] = Array.from({ length: 60 }, (_, i): Sample => ({ id: `s${i}`, label: i % 3, split: i < 40 ? 'train' : 'test', group: `p${Math.floor(i / 2)}` }));
+    const samples: Sample[] = Array.from({ length: 60 }, (_, i): Sample => ({
+      id: `s${i}`,
+      label: i % 3,
+      split: i < 40 ? 'train' : 'test',
+      group: `p${Math.floor(i / 2)}`,
+    }));
     const s = splitDataset(dataset(samples), { ...cfg, val: 0.25 }, 3);
     expect(s.test).toEqual(Array.from({ length: 20 }, (_, i) => 40 + i));
     expect(s.val.length).toBeGreaterThanOrEqual(8);
@@ -175,7 +192,11 @@ describe('splitDataset: official train sets, train-only samples, k-fold', () => 
     const cv = splitDataset(ds, { ...cfg, test: 0, folds: 3, fold: 1 }, 1);
     expect(cv.test).toEqual([]);
     expect(cv.val.length).toBeGreaterThan(90);
-    const samples: Sample[] = Array.from({ length: 30 }, (_, i): Sample => ({ id: `s${i}`, label: i % 2, split: i < 10 ? 'train' : i < 20 ? 'val' : 'test' }));
+    const samples: Sample[] = Array.from({ length: 30 }, (_, i): Sample => ({
+      id: `s${i}`,
+      label: i % 2,
+      split: i < 10 ? 'train' : i < 20 ? 'val' : 'test',
+    }));
     const off = dataset(samples, { task: 'binary', classes: ['a', 'b'] });
     const runs = [0, 1].map((fold) => splitDataset(off, { ...cfg, folds: 2, fold }, 1));
     for (const r of runs) expect(r.test).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
@@ -184,18 +205,30 @@ describe('splitDataset: official train sets, train-only samples, k-fold', () => 
 
   it('says when there are too few groups for the folds', () => {
     const few = dataset([0, 1, 2].map((i) => ({ id: `x${i}`, label: i % 3, group: 'one' })));
-    expect(() => splitDataset(few, { ...cfg, test: 0, folds: 2, fold: 0 }, 1)).toThrow(/data\.split: 3 samples in 1 groups are too few for fold 0 0\.50, fold 1 0\.50/);
+    expect(() => splitDataset(few, { ...cfg, test: 0, folds: 2, fold: 0 }, 1)).toThrow(
+      /data\.split: 3 samples in 1 groups are too few for fold 0 0\.50, fold 1 0\.50/,
+    );
   });
 });
 
 describe('splitsCsv', () => {
   it('writes image, class name and split for single-label data, quoting where needed', () => {
-    const ds = dataset([{ id: 'a.jpg', label: 0 }, { id: 'b,c.jpg', label: 2 }, { id: 'd.jpg', label: 1 }]);
+    const ds = dataset([
+      { id: 'a.jpg', label: 0 },
+      { id: 'b,c.jpg', label: 2 },
+      { id: 'd.jpg', label: 1 },
+    ]);
     expect(splitsCsv(ds, { train: [0, 2], val: [1], test: [] })).toBe('image,label,split\na.jpg,a,train\n"b,c.jpg",c,val\nd.jpg,b,train\n');
   });
 
   it('writes 0/1 per class for multi-label data', () => {
-    const ds = dataset([{ id: 'a', labels: [1, 0] }, { id: 'b', labels: [1, 1] }], { task: 'multilabel', classes: ['cataract', 'glaucoma'] });
+    const ds = dataset(
+      [
+        { id: 'a', labels: [1, 0] },
+        { id: 'b', labels: [1, 1] },
+      ],
+      { task: 'multilabel', classes: ['cataract', 'glaucoma'] },
+    );
     expect(splitsCsv(ds, { train: [1], val: [], test: [0] })).toBe('image,cataract,glaucoma,split\na,1,0,test\nb,1,1,train\n');
   });
 });

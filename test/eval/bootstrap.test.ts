@@ -140,10 +140,7 @@ test('multi-label: resamples where a varying label turns constant are redrawn', 
   // label "rare" has one positive in 25 cases; label "never" is constant in the data and ignored
   const targets = Array.from({ length: 25 }, (_, i) => [i % 2, i === 4 ? 1 : 0, 0]);
   const probs = targets.map((t, i) => [0.3 + 0.4 * t[0] - (i % 3) * 0.05, t[1] ? 0.6 : 0.2 + (i % 4) * 0.1, 0.1]);
-  const r = bootstrapMetrics(
-    { task: 'multilabel', classes: ['common', 'rare', 'never'], targets, probs },
-    { resamples: 200, seed: 3 },
-  );
+  const r = bootstrapMetrics({ task: 'multilabel', classes: ['common', 'rare', 'never'], targets, probs }, { resamples: 200, seed: 3 });
   expect(r.resamples).toBe(200);
   expect(r.redrawn).toBeGreaterThan(50);
   // macro AUC always averages the same two labels: the skip note is the same in every resample

@@ -94,13 +94,19 @@ test('ordinal grades add the referable AUC', () => {
 });
 
 test('bad input is a UserError naming the row', () => {
-  expect(() => computeMetrics({ task: 'binary', classes: ['a', 'b'], labels: [0, 2], probs: [[1, 0], [0, 1]] })).toThrow(
-    new UserError('labels[1] = 2 is not a class index in 0..1'),
-  );
-  expect(() => computeMetrics({ task: 'binary', classes: ['a', 'b'], labels: [], probs: [] })).toThrow(/no cases/);
   expect(() =>
-    computeMetrics({ task: 'multilabel', classes: ['a'], targets: [[2]], probs: [[0.5]] }),
-  ).toThrow(/targets\[0\]\[0\] = 2 is not 0 or 1/);
+    computeMetrics({
+      task: 'binary',
+      classes: ['a', 'b'],
+      labels: [0, 2],
+      probs: [
+        [1, 0],
+        [0, 1],
+      ],
+    }),
+  ).toThrow(new UserError('labels[1] = 2 is not a class index in 0..1'));
+  expect(() => computeMetrics({ task: 'binary', classes: ['a', 'b'], labels: [], probs: [] })).toThrow(/no cases/);
+  expect(() => computeMetrics({ task: 'multilabel', classes: ['a'], targets: [[2]], probs: [[0.5]] })).toThrow(/targets\[0\]\[0\] = 2 is not 0 or 1/);
   expect(() => computeMetrics({ task: 'multiclass', classes: ['a', 'b', 'c'], labels: [0], probs: [[NaN, 0, 1]] })).toThrow(
     /probs\[0\]\[0\] = NaN is not a probability/,
   );

@@ -1,16 +1,52 @@
 import { computeMetrics, MetricsReport } from '../../src/eval/compute-metrics';
 import { LOWER_IS_BETTER, METRICS, metricName, metricsForTask, readMetric, SUMMARY_METRICS, TABLE_METRICS } from '../../src/eval/metric-registry';
 
-const binary = computeMetrics({ task: 'binary', classes: ['normal', 'glaucoma'], labels: [0, 1, 0, 1], probs: [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.9, 0.1]] });
+const binary = computeMetrics({
+  task: 'binary',
+  classes: ['normal', 'glaucoma'],
+  labels: [0, 1, 0, 1],
+  probs: [
+    [0.8, 0.2],
+    [0.3, 0.7],
+    [0.4, 0.6],
+    [0.9, 0.1],
+  ],
+});
 const graded = computeMetrics({
   task: 'multiclass',
   classes: ['0', '1', '2'],
   labels: [0, 1, 2, 1, 0, 2],
-  probs: [[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5]],
+  probs: [
+    [0.7, 0.2, 0.1],
+    [0.2, 0.5, 0.3],
+    [0.1, 0.2, 0.7],
+    [0.3, 0.4, 0.3],
+    [0.6, 0.3, 0.1],
+    [0.2, 0.3, 0.5],
+  ],
   ordinal: { referableFrom: 1 },
 });
-const multilabel = computeMetrics({ task: 'multilabel', classes: ['a', 'b'], targets: [[1, 0], [0, 1], [1, 1], [0, 0]], probs: [[0.9, 0.2], [0.1, 0.8], [0.6, 0.4], [0.3, 0.3]] });
-const reports: [string, MetricsReport][] = [['binary', binary], ['multiclass', graded], ['multilabel', multilabel]];
+const multilabel = computeMetrics({
+  task: 'multilabel',
+  classes: ['a', 'b'],
+  targets: [
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [0, 0],
+  ],
+  probs: [
+    [0.9, 0.2],
+    [0.1, 0.8],
+    [0.6, 0.4],
+    [0.3, 0.3],
+  ],
+});
+const reports: [string, MetricsReport][] = [
+  ['binary', binary],
+  ['multiclass', graded],
+  ['multilabel', multilabel],
+];
 
 describe('the metric registry', () => {
   test.each(reports)('lists exactly the headline keys a %s report has, in report order', (_task, report) => {

@@ -1,13 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  formatPredictionsCsv,
-  parsePredictionsCsv,
-  PredictionsTable,
-  readPredictionsCsv,
-  writePredictionsCsv,
-} from '../../src/eval/predictions';
+import { formatPredictionsCsv, parsePredictionsCsv, PredictionsTable, readPredictionsCsv, writePredictionsCsv } from '../../src/eval/predictions';
 import { UserError } from '../../src/util/errors';
 
 let dir: string;
@@ -67,10 +61,19 @@ describe('round trip', () => {
     expect(parsePredictionsCsv(csv, 'm.csv')).toEqual(multi);
   });
 
-  test('another tool\'s file: BOM, CRLF, spaces, extra columns, columns in any order', () => {
+  test("another tool's file: BOM, CRLF, spaces, extra columns, columns in any order", () => {
     const csv = '\ufeffp_b , image,label,p_a,model\r\n0.4,img1,a,0.6,resnet\r\n0.7,img2,b,0.3,resnet\r\n';
     const t = parsePredictionsCsv(csv, 'other.csv');
-    expect(t).toEqual({ task: 'binary', classes: ['b', 'a'], images: ['img1', 'img2'], labels: [1, 0], probs: [[0.4, 0.6], [0.7, 0.3]] });
+    expect(t).toEqual({
+      task: 'binary',
+      classes: ['b', 'a'],
+      images: ['img1', 'img2'],
+      labels: [1, 0],
+      probs: [
+        [0.4, 0.6],
+        [0.7, 0.3],
+      ],
+    });
   });
 });
 
@@ -79,7 +82,11 @@ describe('malformed files fail with one line naming the file and line', () => {
     ['missing p_ columns', 'image,label,p_a\nx,a,1\n', /^bad\.csv line 1: missing p_<class> columns: found only p_a; .*at least 2/],
     ['no p_ column at all', 'image,label\nx,a\n', /^bad\.csv line 1: missing p_<class> columns: found none/],
     ['a y_ column without its p_ column', 'image,y_a,y_b,p_a\nx,1,0,0.3\n', /^bad\.csv line 1: missing column p_b for the truth column y_b$/],
-    ['unknown class name', 'image,label,p_a,p_b\nx,a,0.5,0.5\ny,dog,0.2,0.8\n', /^bad\.csv line 3 \(image "y"\): label "dog" is not a class of this file \(p_ columns: a, b\)/],
+    [
+      'unknown class name',
+      'image,label,p_a,p_b\nx,a,0.5,0.5\ny,dog,0.2,0.8\n',
+      /^bad\.csv line 3 \(image "y"\): label "dog" is not a class of this file \(p_ columns: a, b\)/,
+    ],
     [
       'probabilities not summing to 1',
       'image,label,p_a,p_b,p_c\nx,a,0.5,0.3,0.1\n',

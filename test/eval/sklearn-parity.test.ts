@@ -235,7 +235,10 @@ describe.each(multi.map((c) => [c.name, c] as const))('multi-label %s', (_name, 
 
 test('ROC curve of a single case set matches sklearn for the positive class', () => {
   const c = single.find((x) => x.name === 'binary_ties')!;
-  const curve = rocCurve(c.labels, c.probs.map((p) => p[1]))!;
+  const curve = rocCurve(
+    c.labels,
+    c.probs.map((p) => p[1]),
+  )!;
   expectNumbers(curve.tpr, c.expected.roc_curves[1].tpr, 'tpr');
 });
 

@@ -16,11 +16,28 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let run: string;
 let photo: string;
 
-const BUNDLE_KEYS = ['fundus_train_version', 'model', 'model_args', 'classes', 'task', 'output', 'thresholds', 'image_size', 'resize', 'normalize', 'preprocess', 'config_hash', 'config'];
+const BUNDLE_KEYS = [
+  'fundus_train_version',
+  'model',
+  'model_args',
+  'classes',
+  'task',
+  'output',
+  'thresholds',
+  'image_size',
+  'resize',
+  'normalize',
+  'preprocess',
+  'config_hash',
+  'config',
+];
 
 beforeAll(async () => {
   // Multi-label with a preprocess step: the output function, thresholds and preprocessing must all travel.
-  run = await trainTinyRun(path.join(tmp, 'run'), 'multilabel', TINY_CNN, { data: { preprocess: { fovCrop: true, clahe: true } }, eval: { threshold: 0.4 } });
+  run = await trainTinyRun(path.join(tmp, 'run'), 'multilabel', TINY_CNN, {
+    data: { preprocess: { fovCrop: true, clahe: true } },
+    eval: { threshold: 0.4 },
+  });
   photo = await writeFundus(path.join(tmp, 'photo.png'), 3, 80, 60);
 });
 
@@ -36,14 +53,20 @@ test('predict gives the same probabilities from a run, a moved checkpoint, and s
   const moved = path.join(tmp, 'elsewhere', 'best');
   fs.mkdirSync(path.dirname(moved), { recursive: true });
   fs.cpSync(path.join(run, 'checkpoints', 'best'), moved, { recursive: true });
-  const exports: Record<string, string> = { safetensors: path.join(tmp, 'out', 'model.safetensors'), tfjs: path.join(tmp, 'out', 'tfjs'), onnx: path.join(tmp, 'out', 'model.onnx') };
+  const exports: Record<string, string> = {
+    safetensors: path.join(tmp, 'out', 'model.safetensors'),
+    tfjs: path.join(tmp, 'out', 'tfjs'),
+    onnx: path.join(tmp, 'out', 'model.onnx'),
+  };
   for (const [format, out] of Object.entries(exports)) {
     const r = await cli(['export', '--run', run, '--format', format, '--out', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
   }
   const tfjsMeta = JSON.parse(fs.readFileSync(path.join(exports.tfjs, 'model.json'), 'utf8')).userDefinedMetadata;
-  const onnxProps = (modelProto().decode(fs.readFileSync(exports.onnx)) as unknown as { metadataProps: { key: string }[] }).metadataProps.map((p) => p.key);
+  const onnxProps = (modelProto().decode(fs.readFileSync(exports.onnx)) as unknown as { metadataProps: { key: string }[] }).metadataProps.map(
+    (p) => p.key,
+  );
   for (const key of BUNDLE_KEYS) {
     expect(readSafetensorsMetadata(exports.safetensors)[key]).toBeDefined();
     expect(tfjsMeta[key]).toBeDefined();
@@ -103,7 +126,11 @@ test('exporting a foreign file or an unregistered model is a one-line error, exi
   expect(r.err).toMatch(/foreign\.safetensors: no "classes" in its metadata/);
   const unknown = path.join(tmp, 'unknown.safetensors');
   const meta = readSafetensorsMetadata(src);
-  writeSafetensors(unknown, readSafetensors(src), { ...meta, model: 'efficientnet_b9', config: JSON.stringify({ ...JSON.parse(meta.config), model: { ...JSON.parse(meta.config).model, name: 'efficientnet_b9' } }) });
+  writeSafetensors(unknown, readSafetensors(src), {
+    ...meta,
+    model: 'efficientnet_b9',
+    config: JSON.stringify({ ...JSON.parse(meta.config), model: { ...JSON.parse(meta.config).model, name: 'efficientnet_b9' } }),
+  });
   r = await cli(['export', '--checkpoint', unknown, '--format', 'tfjs', '--out', path.join(tmp, 'y')]);
   expect(r.code).toBe(2);
   expect(r.err.trim().split('\n')).toHaveLength(1);

@@ -32,7 +32,10 @@ describe.each(FAMILY_MODELS.map((m) => [m.name, m] as const))('ONNX export of %s
     const model = familyModel(spec);
     const file = path.join(tmp, `${name}.onnx`);
     fs.writeFileSync(file, toOnnxModel(buildGraph(model), { mean: MEAN, std: STD }, 'sigmoid', { model: name }, 'test'));
-    const decoded = modelProto().decode(fs.readFileSync(file)) as unknown as { opsetImport: { version: number }[]; metadataProps: { key: string; value: string }[] };
+    const decoded = modelProto().decode(fs.readFileSync(file)) as unknown as {
+      opsetImport: { version: number }[];
+      metadataProps: { key: string; value: string }[];
+    };
     expect(Number(decoded.opsetImport[0].version)).toBe(OPSET);
     expect(decoded.metadataProps).toEqual([{ key: 'model', value: name }]);
     const session = await ort.InferenceSession.create(file);

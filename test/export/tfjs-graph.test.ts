@@ -25,7 +25,17 @@ describe.each(FAMILY_MODELS.map((m) => [m.name, m] as const))('GraphModel export
     const dir = path.join(tmp, `${name}-${backend}`);
     const graph = buildGraph(model);
     // The trained weights enter the graph under their timm names (not as anonymous constants).
-    expect(graph.tensors.filter((t) => t.isWeight).map((t) => t.name).sort()).toEqual(model.namedVariables().map((v) => v.name).sort());
+    expect(
+      graph.tensors
+        .filter((t) => t.isWeight)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(
+      model
+        .namedVariables()
+        .map((v) => v.name)
+        .sort(),
+    );
     writeGraphModel(dir, toTfGraph(graph, { mean: MEAN, std: STD }, 'softmax'), { model: name }, 'test', [-1, spec.imageSize, spec.imageSize, 3]);
     const loaded = await loadGraphModel(graphModelFromDir(dir));
     for (const batch of [1, 4]) {

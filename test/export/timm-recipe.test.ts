@@ -32,17 +32,22 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const CASES: { name: string; imageSize: number; args: Record<string, unknown>; kwargs: string }[] = [
   // A ViT at another size and depth: both must be in the recipe, or pos_embed and blocks do not load.
-  { name: 'vit_tiny_patch16_224', imageSize: 48, args: { depth: 2 }, kwargs: "num_classes=4, img_size=48, depth=2" },
+  { name: 'vit_tiny_patch16_224', imageSize: 48, args: { depth: 2 }, kwargs: 'num_classes=4, img_size=48, depth=2' },
   { name: 'efficientnet_b0', imageSize: 64, args: {}, kwargs: 'num_classes=4' },
   { name: 'resnet18', imageSize: 32, args: {}, kwargs: 'num_classes=4' },
 ];
 
 describe.each(CASES.map((c) => [c.name, c] as const))('the printed timm recipe for %s', (name, c) => {
-  test('runs as printed with torch and timm, and gives fundus-train\'s logits', async () => {
+  test("runs as printed with torch and timm, and gives fundus-train's logits", async () => {
     if (why) return;
     await tf.setBackend('wasm');
     const model = createModel(name, { numClasses: 4, imageSize: c.imageSize, args: c.args, seed: 3 });
-    const config = { model: { name, args: c.args }, data: { normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, preprocess: null }, eval: { threshold: 0.5 as const }, train: { loss: 'auto' } };
+    const config = {
+      model: { name, args: c.args },
+      data: { normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, preprocess: null },
+      eval: { threshold: 0.5 as const },
+      train: { loss: 'auto' },
+    };
     const metadata = bundleMetadata(model, config, { classes: ['a', 'b', 'c', 'd'], task: 'multiclass' }, 'hash');
     const file = path.join(tmp, `${name}.safetensors`);
     writeSafetensors(file, await exportStateDict(model), { format: 'pt', ...metadata });
@@ -66,7 +71,12 @@ describe.each(CASES.map((c) => [c.name, c] as const))('the printed timm recipe f
 test("the README's Python lines are the recipe export prints for a ViT trained at 48 px with 2 blocks", async () => {
   await tf.setBackend('wasm');
   const model = createModel('vit_tiny_patch16_224', { numClasses: 4, imageSize: 48, args: { depth: 2 }, initialize: false });
-  const config = { model: { name: 'vit_tiny_patch16_224', args: { depth: 2 } }, data: { normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, preprocess: null }, eval: { threshold: 0.5 as const }, train: { loss: 'auto' } };
+  const config = {
+    model: { name: 'vit_tiny_patch16_224', args: { depth: 2 } },
+    data: { normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, preprocess: null },
+    eval: { threshold: 0.5 as const },
+    train: { loss: 'auto' },
+  };
   const bundle = parseBundle(bundleMetadata(model, config, { classes: ['a', 'b', 'c', 'd'], task: 'multiclass' }, 'hash'), 'x');
   expect(timmRecipe(bundle, '/path/to/model.safetensors')).toBe(exportSnippet('python'));
   model.dispose();
@@ -75,7 +85,12 @@ test("the README's Python lines are the recipe export prints for a ViT trained a
 test('architecture arguments timm has no kwarg for are named in a comment of the recipe', async () => {
   await tf.setBackend('wasm');
   const model = createModel('vgg16', { numClasses: 2, imageSize: 32, args: { mlpHidden: 32 }, initialize: false });
-  const config = { model: { name: 'vgg16', args: { mlpHidden: 32 } }, data: { normalize: { mean: [0, 0, 0], std: [1, 1, 1] }, preprocess: null }, eval: { threshold: 0.5 as const }, train: { loss: 'auto' } };
+  const config = {
+    model: { name: 'vgg16', args: { mlpHidden: 32 } },
+    data: { normalize: { mean: [0, 0, 0], std: [1, 1, 1] }, preprocess: null },
+    eval: { threshold: 0.5 as const },
+    train: { loss: 'auto' },
+  };
   const recipe = timmRecipe(parseBundle(bundleMetadata(model, config, { classes: ['a', 'b'], task: 'binary' }, 'h'), 'x'), 'm.safetensors');
   expect(recipe.split('\n')[0]).toMatch(/^# mlpHidden: fundus-train arguments timm's vgg16 has no kwarg for/);
   expect(recipe).toContain("timm.create_model('vgg16', num_classes=2)");

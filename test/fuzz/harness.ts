@@ -64,7 +64,13 @@ function opcodeFamily(): Family {
     name: 'opcodes',
     make: (rng) => {
       const stream = randomOpcodeStream(rng);
-      return { bytes: buildZip([{ name: 'r/data.pkl', data: stream }, { name: 'r/data/0', data: new Uint8Array(64).fill(0x3f) }]), how: 'random opcodes' };
+      return {
+        bytes: buildZip([
+          { name: 'r/data.pkl', data: stream },
+          { name: 'r/data/0', data: new Uint8Array(64).fill(0x3f) },
+        ]),
+        how: 'random opcodes',
+      };
     },
   };
 }
@@ -86,7 +92,10 @@ function smallSafetensors(dir: string): Uint8Array {
 export function smallFamilies(dir: string): Family[] {
   const dtypes = path.join(OWN_FIXTURES, 'dtypes_views.pth');
   const nested = path.join(OWN_FIXTURES, 'nested_module.pth');
-  const deflated = buildZip(zipEntries(dtypes).map((e) => ({ ...e, deflate: true })), { zip64: true });
+  const deflated = buildZip(
+    zipEntries(dtypes).map((e) => ({ ...e, deflate: true })),
+    { zip64: true },
+  );
   return [
     fileFamily('safetensors', smallSafetensors(dir)),
     fileFamily('pth dtypes_views', fs.readFileSync(dtypes)),

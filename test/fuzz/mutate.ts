@@ -34,7 +34,8 @@ export const mutators: Record<string, Mutator> = {
     if (out.length < width) return out;
     const at = rng.int(out.length - width + 1);
     if (width === 2) out.writeUInt16LE([0, 1, 0x7fff, 0xffff][rng.int(4)], at);
-    else if (width === 4) out.writeUInt32LE(rng.next() < 0.2 ? Math.min(0xffffffff, bytes.length + rng.int(16)) : EXTREME_U32[rng.int(EXTREME_U32.length)], at);
+    else if (width === 4)
+      out.writeUInt32LE(rng.next() < 0.2 ? Math.min(0xffffffff, bytes.length + rng.int(16)) : EXTREME_U32[rng.int(EXTREME_U32.length)], at);
     else out.writeBigUInt64LE(EXTREME_U64[rng.int(EXTREME_U64.length)], at);
     return out;
   },
@@ -127,18 +128,36 @@ const FRAGMENTS: ((rng: Rng) => PicklePart[])[] = [
   () => [op.build],
   () => [op.persid],
   // A storage reference and a whole tensor, with random sizes and strides.
-  (rng) => [op.mark, op.unicode('storage'), op.global('torch', 'FloatStorage'), op.unicode('0'), op.unicode('cpu'), op.int1(rng.int(32)), op.tuple, op.persid],
+  (rng) => [
+    op.mark,
+    op.unicode('storage'),
+    op.global('torch', 'FloatStorage'),
+    op.unicode('0'),
+    op.unicode('cpu'),
+    op.int1(rng.int(32)),
+    op.tuple,
+    op.persid,
+  ],
   (rng) => {
     const rank = rng.int(4);
     return [
       op.global('torch._utils', '_rebuild_tensor_v2'),
       op.mark,
-      op.mark, op.unicode('storage'), op.global('torch', 'FloatStorage'), op.unicode('0'), op.unicode('cpu'), op.int1(16), op.tuple, op.persid,
+      op.mark,
+      op.unicode('storage'),
+      op.global('torch', 'FloatStorage'),
+      op.unicode('0'),
+      op.unicode('cpu'),
+      op.int1(16),
+      op.tuple,
+      op.persid,
       op.int1(rng.int(4)),
       ...ints(rng, rank),
       ...ints(rng, rank),
       op.false,
-      op.global('collections', 'OrderedDict'), op.emptyTuple, op.reduce,
+      op.global('collections', 'OrderedDict'),
+      op.emptyTuple,
+      op.reduce,
       op.tuple,
       op.reduce,
     ];

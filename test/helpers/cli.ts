@@ -16,4 +16,3 @@ export async function cli(args: string[], whileRunning?: (out: () => string) => 
     e.mockRestore();
   }
 }
-

@@ -9,7 +9,7 @@ export const DATA_DIR = path.join(SHARED_DIR, 'data');
 /** `describe` when `dir` exists, else `describe.skip` with a line saying why. */
 export function describeIfExists(dir: string): jest.Describe {
   if (fs.existsSync(dir)) return describe;
-  // eslint-disable-next-line no-console
+
   console.log(`skipping tests that need ${dir}: it is absent (it sits beside the repository in CI)`);
   return describe.skip;
 }

@@ -7,7 +7,7 @@ beforeAll(async () => {
 });
 
 describe('DenseNet family', () => {
-  test('densenet121 is registered with timm\'s default config', () => {
+  test("densenet121 is registered with timm's default config", () => {
     const entry = getModelEntry('densenet121');
     expect(entry.family).toBe('densenet');
     expect(entry.pretrainedCfg.inputSize).toBe(224);

@@ -7,7 +7,6 @@ import { readSafetensors, readSafetensorsMetadata } from '../../src/models/weigh
 import { FIXTURES_DIR } from '../helpers/shared';
 import { relativeError } from '../helpers/numeric';
 
-
 export interface FixtureRun {
   model: ClassifierModel;
   report: ApplyStateDictReport;
@@ -50,7 +49,9 @@ function startFixture(fixture: string, toArgs: (kwargs: Record<string, unknown>)
   });
   const report = loadWeights(model, weights, { strict: true });
   const before = tf.memory().numTensors;
-  const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data as Float32Array, input.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor4D;
+  const x = tf.tidy(() =>
+    tf.transpose(tf.tensor4d(input.data as Float32Array, input.shape as [number, number, number, number]), [0, 2, 3, 1]),
+  ) as tf.Tensor4D;
   const logits = model.forward(x);
   const pre = model.preLogits(x);
   const finish = (logitValues: tf.TypedArray, preValues: tf.TypedArray): FixtureRun => {
@@ -58,7 +59,7 @@ function startFixture(fixture: string, toArgs: (kwargs: Record<string, unknown>)
     const errPreLogits = relativeError(preValues, io.get('pre_logits')!.data as Float32Array);
     tf.dispose([x, logits, pre]);
     const leaked = tf.memory().numTensors - before;
-    // eslint-disable-next-line no-console
+
     console.log(`${fixture}: logits rel err ${errLogits.toExponential(2)}, pre-logits ${errPreLogits.toExponential(2)}`);
     return { model, report, kwargs, errLogits, errPreLogits, leaked };
   };

@@ -86,7 +86,10 @@ describe.each(names)('%s', (name) => {
     const x = image(2, 2);
     const before = tf.memory().numTensors;
     const weights = tf.randomNormal([2, NUM_CLASSES], 0, 1, 'float32', 3);
-    const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(m.forward(x), weights)) as tf.Scalar, params.map((p) => p.variable));
+    const { grads, value } = tf.variableGrads(
+      () => tf.sum(tf.mul(m.forward(x), weights)) as tf.Scalar,
+      params.map((p) => p.variable),
+    );
     const bad = params
       .map((p) => {
         const g = grads[p.variable.name];
@@ -151,7 +154,7 @@ describe("timm's test models", () => {
     layer_ids: Record<string, { ids: Record<string, number> }>;
   };
 
-  test.each(Object.keys(reference.models))('%s has the state-dict names and shapes of timm\'s, and its parameter count', (name) => {
+  test.each(Object.keys(reference.models))("%s has the state-dict names and shapes of timm's, and its parameter count", (name) => {
     const ref = reference.models[name];
     const model = createModel(name, { numClasses: reference.num_classes, initialize: false });
     const shapes = Object.fromEntries(model.namedVariables().map((v) => [v.name, torchShape(v.layout, v.variable.shape)]));

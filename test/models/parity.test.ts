@@ -26,7 +26,15 @@ describeIfExists(FIXTURES_DIR)('parity with timm reference outputs (wasm, float3
 
   test('every family with a fixture is covered', () => {
     expect(fixtures).toEqual(
-      expect.arrayContaining(['efficientnet_b0', 'tf_efficientnet_b0', 'vit_tiny_patch16_224', 'vit_small_patch14_dinov2_d2', 'swinv2_tiny_window8_256_d1', 'resnet50_l1', 'densenet121']),
+      expect.arrayContaining([
+        'efficientnet_b0',
+        'tf_efficientnet_b0',
+        'vit_tiny_patch16_224',
+        'vit_small_patch14_dinov2_d2',
+        'swinv2_tiny_window8_256_d1',
+        'resnet50_l1',
+        'densenet121',
+      ]),
     );
   });
 

@@ -16,7 +16,7 @@ describe('model registry', () => {
     expect(listModels('efficientnet')).toEqual(expect.arrayContaining(['efficientnet_b0', 'efficientnet_b4', 'tf_efficientnet_b4']));
   });
 
-  test.each(published)('%s has timm\'s published parameter count at its native size', (name) => {
+  test.each(published)("%s has timm's published parameter count at its native size", (name) => {
     const entry = getModelEntry(name);
     const { millions, numClasses } = entry.timmParams!;
     const model = createModel(name, { numClasses, initialize: false });
@@ -33,7 +33,13 @@ describe('model registry', () => {
     const a = createModel('test_vit', { numClasses: 3, imageSize: 32, seed: 1 });
     const b = createModel('test_vit', { numClasses: 3, imageSize: 32, seed: 1 });
     const c = createModel('test_vit', { numClasses: 3, imageSize: 32, seed: 2 });
-    const w = (m: typeof a) => Array.from(m.namedVariables().find((v) => v.name === 'blocks.0.attn.qkv.weight')!.variable.dataSync());
+    const w = (m: typeof a) =>
+      Array.from(
+        m
+          .namedVariables()
+          .find((v) => v.name === 'blocks.0.attn.qkv.weight')!
+          .variable.dataSync(),
+      );
     expect(w(a)).toEqual(w(b));
     expect(w(a)).not.toEqual(w(c));
     [a, b, c].forEach((m) => m.dispose());
@@ -42,16 +48,25 @@ describe('model registry', () => {
 
 describe('checked model args', () => {
   test('an unknown key is a one-line user error naming it, with the closest allowed key', () => {
-    expect(() => createModel('test_vit', { numClasses: 2, args: { dept: 2 } })).toThrow(/^unknown key "model\.args\.dept" \(did you mean "depth"\?\) \(model test_vit\)$/);
-    expect(() => createModel('resnet18', { numClasses: 2, args: { zzzzzz: 1 } })).toThrow(/unknown key "model\.args\.zzzzzz" \(allowed: inChans, block, layers, channels, stemWidth\)/);
+    expect(() => createModel('test_vit', { numClasses: 2, args: { dept: 2 } })).toThrow(
+      /^unknown key "model\.args\.dept" \(did you mean "depth"\?\) \(model test_vit\)$/,
+    );
+    expect(() => createModel('resnet18', { numClasses: 2, args: { zzzzzz: 1 } })).toThrow(
+      /unknown key "model\.args\.zzzzzz" \(allowed: inChans, block, layers, channels, stemWidth\)/,
+    );
   });
 
   test('a wrong type or value names the key and what it got; nested keys are named too', () => {
     expect(() => createModel('test_vit', { numClasses: 2, args: { depth: 'two' } })).toThrow(/^model\.args\.depth: expected number, got "two"/);
-    expect(() => createModel('test_efficientnet', { numClasses: 2, args: { stages: [{ block: 'xx', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0 }] } })).toThrow(
-      /^model\.args\.stages\.0\.block: /,
+    expect(() =>
+      createModel('test_efficientnet', {
+        numClasses: 2,
+        args: { stages: [{ block: 'xx', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0 }] },
+      }),
+    ).toThrow(/^model\.args\.stages\.0\.block: /);
+    expect(() => createModel('vit_tiny_patch16_224', { numClasses: 2, args: { embedDim: 30, numHeads: 4 } })).toThrow(
+      /embedDim 30 is not a multiple of numHeads 4/,
     );
-    expect(() => createModel('vit_tiny_patch16_224', { numClasses: 2, args: { embedDim: 30, numHeads: 4 } })).toThrow(/embedDim 30 is not a multiple of numHeads 4/);
   });
 
   test.each([
@@ -59,7 +74,9 @@ describe('checked model args', () => {
     ['imgSize', 'model.imageSize'],
     ['dropRate', 'model.dropRate'],
   ])('args cannot set %s (set %s instead)', (key, instead) => {
-    expect(() => createModel('efficientnet_b0', { numClasses: 2, args: { [key]: 5 } })).toThrow(new RegExp(`^model\\.args\\.${key}: .*set ${instead.replace('.', '\\.')}`));
+    expect(() => createModel('efficientnet_b0', { numClasses: 2, args: { [key]: 5 } })).toThrow(
+      new RegExp(`^model\\.args\\.${key}: .*set ${instead.replace('.', '\\.')}`),
+    );
   });
 
   test('checkModelArgs checks without building, as config loading does', () => {

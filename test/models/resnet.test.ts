@@ -11,7 +11,12 @@ describe('ResNet family', () => {
   test('registers resnet18, resnet34 and resnet50 with ImageNet statistics at 224 px', () => {
     expect(listModels('resnet')).toEqual(['resnet18', 'resnet34', 'resnet50']);
     for (const name of listModels('resnet')) {
-      expect(getModelEntry(name).pretrainedCfg).toEqual({ inputSize: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], numClasses: 1000 });
+      expect(getModelEntry(name).pretrainedCfg).toEqual({
+        inputSize: 224,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        numClasses: 1000,
+      });
     }
   });
 
@@ -37,7 +42,7 @@ describe('ResNet family', () => {
     model.dispose();
   });
 
-  test('the last batch norm of each residual branch starts at zero (timm\'s zero_init_last)', () => {
+  test("the last batch norm of each residual branch starts at zero (timm's zero_init_last)", () => {
     const model = createModel('resnet50', { numClasses: 2, imageSize: 64, args: { layers: [1, 1, 1, 1], channels: [8, 16, 32, 64], stemWidth: 8 } });
     const byName = new Map(model.namedVariables().map((v) => [v.name, v.variable]));
     expect(Array.from(byName.get('layer1.0.bn3.weight')!.dataSync()).every((v) => v === 0)).toBe(true);

@@ -37,7 +37,7 @@ describe('Swin V2 relative positions and masks', () => {
 });
 
 describe('swinv2_tiny_window8_256', () => {
-  test('is registered with timm\'s pretrained config', () => {
+  test("is registered with timm's pretrained config", () => {
     expect(listModels('swinv2')).toContain('swinv2_tiny_window8_256');
     const entry = getModelEntry('swinv2_tiny_window8_256');
     expect(entry.pretrainedCfg).toEqual({ inputSize: 256, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], numClasses: 1000 });
@@ -52,9 +52,18 @@ describe('swinv2_tiny_window8_256', () => {
       args: { embedDim: 16, depths: [2, 2, 2], numHeads: [1, 2, 4], pretrainedWindowSizes: [0, 0, 0] },
     }) as SwinTransformerV2;
     expect(model.stages.map((s) => s.blocks.map((b) => [b.windowSize, b.shiftSize]))).toEqual([
-      [[8, 0], [8, 4]],
-      [[6, 0], [6, 0]],
-      [[3, 0], [3, 0]],
+      [
+        [8, 0],
+        [8, 4],
+      ],
+      [
+        [6, 0],
+        [6, 0],
+      ],
+      [
+        [3, 0],
+        [3, 0],
+      ],
     ]);
     const x = tf.randomNormal([2, 48, 48, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const before = tf.memory().numTensors;
@@ -69,8 +78,12 @@ describe('swinv2_tiny_window8_256', () => {
     model.dispose();
   });
 
-  test('post-norms start at zero (timm\'s init), so a fresh block is the identity', () => {
-    const model = createModel('swinv2_tiny_window8_256', { numClasses: 2, imageSize: 32, args: { embedDim: 16, depths: [1], numHeads: [1], pretrainedWindowSizes: [0] } }) as SwinTransformerV2;
+  test("post-norms start at zero (timm's init), so a fresh block is the identity", () => {
+    const model = createModel('swinv2_tiny_window8_256', {
+      numClasses: 2,
+      imageSize: 32,
+      args: { embedDim: 16, depths: [1], numHeads: [1], pretrainedWindowSizes: [0] },
+    }) as SwinTransformerV2;
     const block = model.stages[0].blocks[0];
     const x = tf.randomNormal([1, 8, 8, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
     const y = block.forward(x);
@@ -81,7 +94,12 @@ describe('swinv2_tiny_window8_256', () => {
 
   test('disposing the model frees its variables and its constant tables', () => {
     const before = tf.memory().numTensors;
-    const model = createModel('swinv2_tiny_window8_256', { numClasses: 2, imageSize: 64, initialize: false, args: { embedDim: 16, depths: [2, 2], numHeads: [1, 2], pretrainedWindowSizes: [0, 0] } });
+    const model = createModel('swinv2_tiny_window8_256', {
+      numClasses: 2,
+      imageSize: 64,
+      initialize: false,
+      args: { embedDim: 16, depths: [2, 2], numHeads: [1, 2], pretrainedWindowSizes: [0, 0] },
+    });
     expect(tf.memory().numTensors).toBeGreaterThan(before);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

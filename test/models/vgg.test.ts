@@ -11,13 +11,13 @@ beforeAll(async () => {
 const SMALL = { features: [8, 'M', 16, 16, 'M'], mlpHidden: 32, mlpKernel: 3 };
 
 describe('VGG family', () => {
-  test('vgg16 is registered with timm\'s published count (138.36M) and config', () => {
+  test("vgg16 is registered with timm's published count (138.36M) and config", () => {
     const entry = getModelEntry('vgg16');
     expect(entry.timmParams).toEqual({ millions: 138.36, numClasses: 1000 });
     expect(entry.pretrainedCfg.inputSize).toBe(224);
   });
 
-  test('vgg16 has timm\'s names: features.N with ReLU and pool indices counted, pre_logits.fc1/fc2 convs, head.fc', () => {
+  test("vgg16 has timm's names: features.N with ReLU and pool indices counted, pre_logits.fc1/fc2 convs, head.fc", () => {
     // fc6/fc7 narrowed from 4096 to 64 to keep the test light; the conv stack is vgg16's.
     const model = createModel('vgg16', { numClasses: 10, initialize: false, args: { mlpHidden: 64 } }) as Vgg;
     const shapes = new Map(model.namedVariables().map((v) => [v.name, v.variable.shape]));
@@ -34,8 +34,8 @@ describe('VGG family', () => {
 
   test('hand-computed parameter count of a small VGG', () => {
     const model = createModel('vgg16', { numClasses: 3, imageSize: 32, initialize: false, args: SMALL });
-    const convs = (3 * 9 * 8 + 8) + (8 * 9 * 16 + 16) + (16 * 9 * 16 + 16);
-    const mlp = (16 * 9 * 32 + 32) + (32 * 32 + 32);
+    const convs = 3 * 9 * 8 + 8 + (8 * 9 * 16 + 16) + (16 * 9 * 16 + 16);
+    const mlp = 16 * 9 * 32 + 32 + (32 * 32 + 32);
     expect(model.countParams()).toBe(convs + mlp + (32 * 3 + 3));
     model.dispose();
   });

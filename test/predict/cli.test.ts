@@ -19,7 +19,21 @@ describe('fundus-train predict', () => {
   test('--json: every image, the unreadable one reported (exit 2), heatmaps written, pairs by name and by --pair', async () => {
     const camDir = path.join(tmp, 'cams');
     const img = (n: string) => path.join(tmp, 'img', n);
-    const r = await cli(['predict', '--run', run, img('*.png'), img('c.jpg'), '--pair', img('b.png'), img('a_left.png'), '--cam', camDir, '--json', '--min-eye-difference', '0.2']);
+    const r = await cli([
+      'predict',
+      '--run',
+      run,
+      img('*.png'),
+      img('c.jpg'),
+      '--pair',
+      img('b.png'),
+      img('a_left.png'),
+      '--cam',
+      camDir,
+      '--json',
+      '--min-eye-difference',
+      '0.2',
+    ]);
     expect(r.code).toBe(2);
     const report = JSON.parse(r.out);
     expect(report.images).toHaveLength(4);
@@ -46,7 +60,9 @@ describe('fundus-train predict', () => {
     const args = ['predict', '--run', run, lone, path.join(tmp, 'img', 'a_right.png'), path.join(tmp, 'img', 'a_left.png')];
     const text = await cli(args);
     expect(text.code).toBe(0);
-    expect(text.out).toContain(`\nno patient result (1):\n  ${lone}: only the left eye of patient d: no d_right image in ${path.dirname(lone)} among the inputs, and a patient result needs both eyes\n`);
+    expect(text.out).toContain(
+      `\nno patient result (1):\n  ${lone}: only the left eye of patient d: no d_right image in ${path.dirname(lone)} among the inputs, and a patient result needs both eyes\n`,
+    );
     const json = JSON.parse((await cli([...args, '--json'])).out);
     expect(json.patients.map((p: { patient: string }) => p.patient)).toEqual(['a']);
     expect(json.unpairedEyes).toEqual([{ file: lone, reason: expect.stringMatching(/^only the left eye of patient d: /) }]);

@@ -14,7 +14,9 @@ const touch = (rel: string) => {
 };
 
 beforeAll(() => {
-  ['a/1_right.jpg', 'a/1_left.jpg', 'a/notes.txt', 'a/b/2_right.PNG', 'a/b/2_left.png', 'a/b/c/3.jpeg', 'a/.hidden.jpg', 'empty/readme.md'].forEach(touch);
+  ['a/1_right.jpg', 'a/1_left.jpg', 'a/notes.txt', 'a/b/2_right.PNG', 'a/b/2_left.png', 'a/b/c/3.jpeg', 'a/.hidden.jpg', 'empty/readme.md'].forEach(
+    touch,
+  );
 });
 
 describe('glob patterns', () => {

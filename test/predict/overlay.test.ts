@@ -28,7 +28,9 @@ describe('heatmap overlay on the original photograph', () => {
     expect(img.at(190, 90)).toEqual([128, 128, 128]); // right of the square
     expect(img.at(140, 90)).toEqual([128, 128, 128]); // cold corner of the square
     // The hot corner: 60% of the scale's top colour over grey.
-    const hot = heatmapColour(1).match(/[0-9a-f]{2}/g)!.map((h) => parseInt(h, 16));
+    const hot = heatmapColour(1)
+      .match(/[0-9a-f]{2}/g)!
+      .map((h) => parseInt(h, 16));
     const expected = hot.map((c) => Math.round(0.4 * 128 + 0.6 * c));
     img.at(52, 2).forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(2));
     // Smoothly falling off (bicubic): the middle of the square is in between.
@@ -53,7 +55,8 @@ describe('heatmap overlay on the original photograph', () => {
     const W = 240;
     const H = 120;
     const photo = grey(W, H, 0);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if ((x - 100) ** 2 + (y - 60) ** 2 <= 30 ** 2) photo.data.fill(180, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) if ((x - 100) ** 2 + (y - 60) ** 2 <= 30 ** 2) photo.data.fill(180, (y * W + x) * 3, (y * W + x) * 3 + 3);
     const sq = modelSquareOnOriginal(photo, preprocessConfigSchema.parse({ fovCrop: true }));
     // The data layer's box drops the disc's shortest edge chords (FOV_LINE_FRACTION): within a few pixels of 61.
     expect(Math.abs(sq.width - 61)).toBeLessThanOrEqual(3);

@@ -17,7 +17,9 @@ describe('the referral rule (minEyeDifference)', () => {
     expect(close.eyeDifference.value).toBeCloseTo(0.05, 10);
     expect(close.eyeDifference.className).toBe('no_dr');
     expect(close.referral.refer).toBe(true);
-    expect(close.referral.text).toMatch(/^Please see an ophthalmologist: .*differ by at most 0\.050 .*less than 0\.1, so the model could not tell the eyes apart/);
+    expect(close.referral.text).toMatch(
+      /^Please see an ophthalmologist: .*differ by at most 0\.050 .*less than 0\.1, so the model could not tell the eyes apart/,
+    );
 
     const apart = patientResult('b', eye('r', [0.5, 0.3, 0.2], DR), eye('l', [0.35, 0.44, 0.21], DR), graded);
     expect(apart.eyeDifference.value).toBeCloseTo(0.15, 10);
@@ -25,7 +27,10 @@ describe('the referral rule (minEyeDifference)', () => {
     expect(apart.referral.text).toMatch(/^No referral from the eye-difference rule: .*differ by 0\.150 for 'no_dr', at least 0\.1/);
 
     // Exactly at the threshold is not "less than" it (0.25 and 0.5 are exact in binary floating point).
-    const edge = patientResult('c', eye('r', [0.5, 0.25, 0.25], DR), eye('l', [0.25, 0.5, 0.25], DR), { ...graded, rule: { minEyeDifference: 0.25 } });
+    const edge = patientResult('c', eye('r', [0.5, 0.25, 0.25], DR), eye('l', [0.25, 0.5, 0.25], DR), {
+      ...graded,
+      rule: { minEyeDifference: 0.25 },
+    });
     expect(edge.referral.refer).toBe(false);
   });
 
@@ -37,7 +42,9 @@ describe('the referral rule (minEyeDifference)', () => {
     const off = patientResult('a', r, r, { ...graded, rule: { minEyeDifference: 0 } });
     expect(off.referral.refer).toBe(false);
     expect(off.referral.text).toMatch(/rule is off/);
-    expect(referralRuleText({ minEyeDifference: 0.1 })).toMatch(/when no class's probability differs between the right and the left eye by 0\.1 or more/);
+    expect(referralRuleText({ minEyeDifference: 0.1 })).toMatch(
+      /when no class's probability differs between the right and the left eye by 0\.1 or more/,
+    );
   });
 });
 
@@ -65,7 +72,13 @@ describe('the patient-level result', () => {
 
   test('multi-label: a label is present when either eye reaches its threshold', () => {
     const classes = ['cataract', 'glaucoma', 'diabetic_retinopathy', 'normal_fundus'];
-    const ctx: PatientContext = { task: 'multilabel', classes, referableFrom: null, thresholds: [0.5, 0.5, 0.3, 0.5], rule: { minEyeDifference: 0.1 } };
+    const ctx: PatientContext = {
+      task: 'multilabel',
+      classes,
+      referableFrom: null,
+      thresholds: [0.5, 0.5, 0.3, 0.5],
+      rule: { minEyeDifference: 0.1 },
+    };
     const p = patientResult('a', eye('r', [0.1, 0.7, 0.2, 0.3], classes), eye('l', [0.2, 0.1, 0.35, 0.6], classes), ctx);
     expect(p.levelRule).toBe('per-label-max');
     expect(p.positive).toEqual(['glaucoma', 'diabetic_retinopathy', 'normal_fundus']);
@@ -87,7 +100,10 @@ describe('eyes without a patient result', () => {
     expect(pairs).toEqual([{ patient: '1', right: '/d/1_right.jpg', left: '/d/1_left.jpg' }]);
     expect(lone).toEqual([
       { file: '/d/1_left.png', reason: 'patient 1 has another left-eye image, 1_left.jpg, which pairs first; give this one with --pair or --pairs' },
-      { file: '/d/2_left.png', reason: 'only the left eye of patient 2: no 2_right image in /d among the inputs, and a patient result needs both eyes' },
+      {
+        file: '/d/2_left.png',
+        reason: 'only the left eye of patient 2: no 2_right image in /d among the inputs, and a patient result needs both eyes',
+      },
     ]);
   });
 });

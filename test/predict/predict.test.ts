@@ -184,7 +184,9 @@ describe('predict (files, folders, globs, pairs, heatmaps)', () => {
   });
 
   test('no usable input is one clear error', async () => {
-    await expect(predict({ run: vitRun, images: [path.join(tmp, 'empty-*.png')] })).rejects.toThrow(/no images to predict on .*no image files .* match this pattern/);
+    await expect(predict({ run: vitRun, images: [path.join(tmp, 'empty-*.png')] })).rejects.toThrow(
+      /no images to predict on .*no image files .* match this pattern/,
+    );
   });
 });
 
@@ -192,7 +194,7 @@ const onEyepacs = fs.existsSync(EYEPACS) ? describe : describe.skip;
 if (!fs.existsSync(EYEPACS)) console.log(`skipping predictions on real photographs: ${EYEPACS} is absent`);
 
 onEyepacs('on real EyePACS photographs', () => {
-  test('a patient\'s two eyes pair by name; heatmaps are the photographs\' own size', async () => {
+  test("a patient's two eyes pair by name; heatmaps are the photographs' own size", async () => {
     const camDir = path.join(tmp, 'eyepacs-cams');
     const report = await predict({ run: cnnRun, images: [path.join(EYEPACS, '10_left.jpeg'), path.join(EYEPACS, '10_right.jpeg')], camDir });
     expect(report.images.every((i) => i.ok)).toBe(true);

@@ -39,7 +39,12 @@ function pngBomb(side: number): Buffer {
   ihdr[9] = 2; // RGB
   // Only the first rows are really compressed; the header alone is what must be refused.
   const rows = zlib.deflateSync(Buffer.alloc((1 + side * 3) * 64), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', rows),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function form(files: Record<string, [string, Buffer, string]>): FormData {
@@ -58,11 +63,14 @@ async function post(url: string, body: FormData): Promise<{ status: number; head
 /** A raw request with hand-written headers and body (what fetch would not send: no boundary, a body cut short). */
 function raw(headers: Record<string, string>, body: Buffer, declaredLength = body.length): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/predict', headers: { ...headers, 'content-length': String(declaredLength) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/api/predict', headers: { ...headers, 'content-length': String(declaredLength) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.write(body);
     // A body shorter than its content-length: the client gives up half way.
@@ -86,7 +94,12 @@ beforeAll(async () => {
   const runDir = await trainTinyRun(path.join(tmp, 'run'), 'dr', TINY_VIT, { eval: { referableFrom: 1 } });
   predictor = await loadPredictor({ run: runDir });
   if (fs.existsSync(EYEPACS)) {
-    photos = fs.readdirSync(EYEPACS).filter((n) => /\.jpe?g$/i.test(n)).sort().slice(0, 20).map((n) => fs.readFileSync(path.join(EYEPACS, n)));
+    photos = fs
+      .readdirSync(EYEPACS)
+      .filter((n) => /\.jpe?g$/i.test(n))
+      .sort()
+      .slice(0, 20)
+      .map((n) => fs.readFileSync(path.join(EYEPACS, n)));
   } else {
     console.log(`serve load test: ${EYEPACS} is absent; using synthetic photographs instead of real ones`);
     for (let i = 0; i < 4; i++) photos.push(fs.readFileSync(await writeFundus(path.join(tmp, `${i}.jpg`), i, 200, 150)));
@@ -107,7 +120,10 @@ afterAll(async () => {
 test('malformed multipart is a 400, not a 500 with a stack trace', async () => {
   const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    const noBoundary = await raw({ 'content-type': 'multipart/form-data' }, Buffer.from('--x\r\nContent-Disposition: form-data; name="right"\r\n\r\nhello\r\n--x--\r\n'));
+    const noBoundary = await raw(
+      { 'content-type': 'multipart/form-data' },
+      Buffer.from('--x\r\nContent-Disposition: form-data; name="right"\r\n\r\nhello\r\n--x--\r\n'),
+    );
     expect(noBoundary.status).toBe(400);
     expect(JSON.parse(noBoundary.text).error).toMatch(/not a complete multipart\/form-data request/);
     const head = Buffer.from('--b\r\nContent-Disposition: form-data; name="right"; filename="r.jpeg"\r\nContent-Type: image/jpeg\r\n\r\n');
@@ -143,7 +159,11 @@ test('50 concurrent real photographs mixed with abusive uploads: every status ri
     ['oversized', () => form({ right: ['big.jpeg', big, 'image/jpeg'] }), 413],
     ['truncated', () => form({ left: ['cut.jpeg', photos[1].subarray(0, photos[1].length >> 1), 'image/jpeg'] }), 422],
     ['bomb', () => form({ right: ['bomb.png', pngBomb(16000), 'image/png'] }), 413],
-    ['path traversal names', () => form({ right: ['../../../../etc/evil.jpeg', photos[0], 'image/jpeg'], left: ['..\\..\\win.jpeg', photos[1], 'image/jpeg'] }), 200],
+    [
+      'path traversal names',
+      () => form({ right: ['../../../../etc/evil.jpeg', photos[0], 'image/jpeg'], left: ['..\\..\\win.jpeg', photos[1], 'image/jpeg'] }),
+      200,
+    ],
   ];
   // Warm up (first predictions compile kernels), then measure the baseline.
   expect((await post('/api/predict?images=0', photoForm(0))).status).toBe(200);
@@ -151,9 +171,11 @@ test('50 concurrent real photographs mixed with abusive uploads: every status ri
   const baseline = process.memoryUsage().rss;
 
   const jobs: Promise<{ kind: string; status: number; expected: number; headers: Headers }>[] = [];
-  for (let i = 0; i < 50; i++) jobs.push(post('/api/predict?images=0', photoForm(i)).then((r) => ({ kind: 'photo', status: r.status, expected: 200, headers: r.headers })));
+  for (let i = 0; i < 50; i++)
+    jobs.push(post('/api/predict?images=0', photoForm(i)).then((r) => ({ kind: 'photo', status: r.status, expected: 200, headers: r.headers })));
   for (let round = 0; round < 2; round++) {
-    for (const [kind, body, expected] of abusive) jobs.push(post('/api/predict', body()).then((r) => ({ kind, status: r.status, expected, headers: r.headers })));
+    for (const [kind, body, expected] of abusive)
+      jobs.push(post('/api/predict', body()).then((r) => ({ kind, status: r.status, expected, headers: r.headers })));
   }
   const answers = await Promise.all(jobs);
   expect(answers.filter((a) => a.status !== a.expected).map((a) => `${a.kind}: ${a.status} (expected ${a.expected})`)).toEqual([]);
@@ -205,7 +227,9 @@ test('requests per second and p95 latency at 1, 4 and 16 concurrent clients', as
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    lines.push(`${clients} clients: ${(latencies.length / seconds).toFixed(1)} requests/s, p95 ${p95(latencies).toFixed(0)} ms (${latencies.length} requests)`);
+    lines.push(
+      `${clients} clients: ${(latencies.length / seconds).toFixed(1)} requests/s, p95 ${p95(latencies).toFixed(0)} ms (${latencies.length} requests)`,
+    );
   }
   console.log(`serve throughput (test_vit 32 px, two photographs per request, a shared machine): ${lines.join('; ')}`);
 }, 300_000);

@@ -42,7 +42,9 @@ beforeAll(async () => {
   predictor = await loadPredictor({ run: runDir });
   // Real photographs when the shared data is here, synthetic ones otherwise.
   const real = fs.existsSync(EYEPACS);
-  right = real ? fs.readFileSync(path.join(EYEPACS, '13_right.jpeg')) : fs.readFileSync(await writeFundus(path.join(tmp, '13_right.jpg'), 0, 160, 120));
+  right = real
+    ? fs.readFileSync(path.join(EYEPACS, '13_right.jpeg'))
+    : fs.readFileSync(await writeFundus(path.join(tmp, '13_right.jpg'), 0, 160, 120));
   left = real ? fs.readFileSync(path.join(EYEPACS, '13_left.jpeg')) : fs.readFileSync(await writeFundus(path.join(tmp, '13_left.jpg'), 1, 160, 120));
   fs.mkdirSync(staging);
   app = await buildServeApp({ predictor, maxUploadBytes: 2 * 1024 * 1024, keepUploads: kept, displaySide: 320, tmpDir: staging });
@@ -82,7 +84,11 @@ describe('serve: pages and the JSON API', () => {
     for (const c of predictor.classes) expect(html).toContain(`>${c}</td>`);
     expect(html).toMatch(/13_right\.jpeg/);
 
-    const api = await call('POST', '/api/predict', form({ right: ['13_right.jpeg', right, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }));
+    const api = await call(
+      'POST',
+      '/api/predict',
+      form({ right: ['13_right.jpeg', right, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }),
+    );
     expect(api.statusCode).toBe(200);
     const json = api.json();
     expect(json.eyes.map((e: { eye: string }) => e.eye)).toEqual(['right', 'left']);
@@ -95,7 +101,9 @@ describe('serve: pages and the JSON API', () => {
       expect(Math.max(png.width!, png.height!)).toBe(Math.min(320, Math.max(e.width, e.height)));
     }
     expect(typeof json.patient.referral.refer).toBe('boolean');
-    expect(json.patient.referral.text).toMatch(json.patient.referral.refer ? /^Please see an ophthalmologist/ : /^No referral from the eye-difference rule/);
+    expect(json.patient.referral.text).toMatch(
+      json.patient.referral.refer ? /^Please see an ophthalmologist/ : /^No referral from the eye-difference rule/,
+    );
     expect(html).toContain(json.patient.referral.reason.replace(/'/g, '&#39;'));
     expect(json.patient.levelText).toMatch(/worse eye/);
     // Nothing left in the temporary folder; --keep-uploads kept both requests' photographs and results.
@@ -174,12 +182,18 @@ describe('serve: bad uploads get an error page and the app keeps serving', () =>
       big[0] = 0xff;
       big[1] = 0xd8;
       big[2] = 0xff;
-      const r = await fetch(`${server.url}/predict`, { method: 'POST', body: form({ right: ['huge.jpg', big, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }) });
+      const r = await fetch(`${server.url}/predict`, {
+        method: 'POST',
+        body: form({ right: ['huge.jpg', big, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }),
+      });
       expect(r.status).toBe(413);
       const body = await r.text();
       expect(body).toMatch(/<h1>Photograph too large<\/h1>/);
       expect(body).toMatch(/larger than the upload limit of 20 MB/);
-      const again = await fetch(`${server.url}/api/predict?images=0`, { method: 'POST', body: form({ right: ['13_right.jpeg', right, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }) });
+      const again = await fetch(`${server.url}/api/predict?images=0`, {
+        method: 'POST',
+        body: form({ right: ['13_right.jpeg', right, 'image/jpeg'], left: ['13_left.jpeg', left, 'image/jpeg'] }),
+      });
       expect(again.status).toBe(200);
       expect(((await again.json()) as { eyes: unknown[] }).eyes).toHaveLength(2);
     } finally {

@@ -32,7 +32,16 @@ d('serve in a real browser (chromium, headless)', () => {
     context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1180, height: 900 },
     });
   });
@@ -66,7 +75,11 @@ d('serve in a real browser (chromium, headless)', () => {
       expect(await card.locator('table.bars tr').count()).toBe(3);
       expect(await card.locator('.grade').textContent()).toMatch(/Predicted: (no_dr|mild|proliferative) \d+\.\d% confidence/);
       // Both images decoded in the browser, at the photograph's aspect ratio.
-      const sizes = await card.locator('img').evaluateAll((imgs) => imgs.map((i) => [(i as unknown as { naturalWidth: number }).naturalWidth, (i as unknown as { naturalHeight: number }).naturalHeight]));
+      const sizes = await card
+        .locator('img')
+        .evaluateAll((imgs) =>
+          imgs.map((i) => [(i as unknown as { naturalWidth: number }).naturalWidth, (i as unknown as { naturalHeight: number }).naturalHeight]),
+        );
       expect(sizes).toHaveLength(2);
       for (const [w, h] of sizes) {
         expect(w).toBeGreaterThan(300);
@@ -96,7 +109,16 @@ d('serve in a real browser (chromium, headless)', () => {
   });
 });
 
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const BROWSER_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const TF_MIN_JS = path.resolve(__dirname, '..', '..', 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js');
 
 (fs.existsSync(CHROMIUM) ? describe : describe.skip)('a tfjs export in a web page with stock TensorFlow.js (chromium, headless)', () => {
@@ -120,7 +142,15 @@ const TF_MIN_JS = path.resolve(__dirname, '..', '..', 'node_modules', '@tensorfl
     site = http.createServer((req, res) => {
       const file = files[(req.url ?? '/').split('?')[0]];
       if (!file) return void res.writeHead(404).end();
-      const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : file.endsWith('.png') ? 'image/png' : 'application/octet-stream';
+      const type = file.endsWith('.html')
+        ? 'text/html'
+        : file.endsWith('.js')
+          ? 'text/javascript'
+          : file.endsWith('.json')
+            ? 'application/json'
+            : file.endsWith('.png')
+              ? 'image/png'
+              : 'application/octet-stream';
       res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));

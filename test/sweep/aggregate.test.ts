@@ -123,7 +123,9 @@ describe('study aggregate', () => {
     expect(line.endsWith(',out-of-fold,40')).toBe(true);
     expect(fs.readFileSync(files.latex, 'utf8')).toContain('lr-0.01 & test mean $\\pm$ sd (4)');
     const rescored = scorePredictions(files.pooled('lr-0.01'), { bootstrap: 0 }).report;
-    expect(rescored.headline).toEqual(computeMetrics({ ...a.combinations[0].pooledTable, task: 'multiclass', labels: a.combinations[0].pooledTable.labels! }).headline);
+    expect(rescored.headline).toEqual(
+      computeMetrics({ ...a.combinations[0].pooledTable, task: 'multiclass', labels: a.combinations[0].pooledTable.labels! }).headline,
+    );
   });
 
   it('a run that is not complete is left out and named', () => {
@@ -140,7 +142,7 @@ describe('study aggregate', () => {
     }
   });
 
-  it('--ensemble: the mean of a seed\'s fold models on the test split, scored like a run', async () => {
+  it("--ensemble: the mean of a seed's fold models on the test split, scored like a run", async () => {
     const results = await ensembleStudy(study.plan.dir, { bootstrap: 0 });
     expect(results.map((r) => r.name)).toEqual(['lr-0.01_seed-1', 'lr-0.01_seed-2', 'lr-0.001_seed-1', 'lr-0.001_seed-2']);
     const [first] = results;

@@ -24,7 +24,12 @@ describe('study plan expansion', () => {
     expect(new Set(plan.rows.map((r) => r.combination)).size).toBe(4);
     expect(plan.axisKeys).toEqual(['train.optimizer.lr', 'model.name', 'train.batchSize', 'train.labelSmoothing']);
     // each expanded config carries its combination, seed and fold
-    const last = configs.get(plan.rows[23].config) as { seed: number; name: string; train: { optimizer: { lr: number }; labelSmoothing: number }; data: { split: { folds: number; fold: number } } };
+    const last = configs.get(plan.rows[23].config) as {
+      seed: number;
+      name: string;
+      train: { optimizer: { lr: number }; labelSmoothing: number };
+      data: { split: { folds: number; fold: number } };
+    };
     expect(last.seed).toBe(2);
     expect(last.name).toBe(plan.rows[23].name);
     expect(last.train.optimizer.lr).toBe(0.001);
@@ -32,7 +37,9 @@ describe('study plan expansion', () => {
     expect(last.data.split).toMatchObject({ folds: 3, fold: 2 });
     // the same study expands to the same plan
     expect(expandStudy(loadStudy(file), path.join(dir, 'out')).plan).toEqual(plan);
-    expect(planCsv(plan).split('\n')[0]).toBe('index,name,combination,train.optimizer.lr,model.name,train.batchSize,train.labelSmoothing,seed,fold,run_dir');
+    expect(planCsv(plan).split('\n')[0]).toBe(
+      'index,name,combination,train.optimizer.lr,model.name,train.batchSize,train.labelSmoothing,seed,fold,run_dir',
+    );
   });
 
   it('without axes a study is one run named base', () => {

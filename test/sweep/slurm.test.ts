@@ -16,7 +16,8 @@ const sinfoUp = () => spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8',
 function unavailable(): string | null {
   if (!HAVE_BUILD) return 'dist/bin/fundus-train.js is absent (npm run build)';
   if (process.getuid?.() !== 0) return 'not root (scripts/slurm-local.sh starts slurmctld and slurmd as root)';
-  for (const b of ['sbatch', 'squeue', 'scancel', 'slurmctld', 'slurmd', 'munged']) if (!has(b)) return `${b} is not installed (apt-get install slurm-wlm munge)`;
+  for (const b of ['sbatch', 'squeue', 'scancel', 'slurmctld', 'slurmd', 'munged'])
+    if (!has(b)) return `${b} is not installed (apt-get install slurm-wlm munge)`;
   return null;
 }
 
@@ -72,7 +73,15 @@ describe('slurm executor against a local SLURM', () => {
     const plan: Plan = readPlan(slurmOut);
     const [job] = readSubmissions(plan);
     expect(job.indices).toEqual([0, 1, 2, 3]);
-    expect(fs.readFileSync(fs.readdirSync(path.join(slurmOut, 'slurm')).map((f) => path.join(slurmOut, 'slurm', f)).find((f) => f.endsWith('.sh'))!, 'utf8')).toContain('#SBATCH --array=0-3');
+    expect(
+      fs.readFileSync(
+        fs
+          .readdirSync(path.join(slurmOut, 'slurm'))
+          .map((f) => path.join(slurmOut, 'slurm', f))
+          .find((f) => f.endsWith('.sh'))!,
+        'utf8',
+      ),
+    ).toContain('#SBATCH --array=0-3');
 
     // kill task 0 once it has a checkpoint but has not finished
     const victim = plan.rows[0];

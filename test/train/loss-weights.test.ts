@@ -33,7 +33,11 @@ function expectMatches(name: string, loss: Loss): void {
   expect(tf.memory().numTensors).toBe(before);
 }
 
-const onehot = () => tf.tensor2d(ref.labels.flatMap((l: number) => classes.map((_, c) => (c === l ? 1 : 0))), [N, C]);
+const onehot = () =>
+  tf.tensor2d(
+    ref.labels.flatMap((l: number) => classes.map((_, c) => (c === l ? 1 : 0))),
+    [N, C],
+  );
 const flags = () => tf.tensor2d(ref.flags, [N, C]);
 
 describe('class-imbalance weights', () => {
@@ -54,19 +58,23 @@ describe('losses equal PyTorch (value and gradient, 1e-6)', () => {
   test('cross-entropy with class weights and label smoothing', () =>
     expectMatches('ce_weighted_smooth', (z) => weightedSoftmaxCrossEntropy(z, onehot(), ref.class_weights, 0.1)));
   test('BCE with pos_weight', () => expectMatches('bce_pos_weight', (z) => bceWithLogitsPosWeight(z, flags(), ref.pos_weight)));
-  test('BCE with pos_weight and label smoothing', () => expectMatches('bce_pos_weight_smooth', (z) => bceWithLogitsPosWeight(z, flags(), ref.pos_weight, 0.1)));
+  test('BCE with pos_weight and label smoothing', () =>
+    expectMatches('bce_pos_weight_smooth', (z) => bceWithLogitsPosWeight(z, flags(), ref.pos_weight, 0.1)));
   test('sigmoid focal loss (torchvision, alpha 0.25, gamma 2)', () => expectMatches('sigmoid_focal', (z) => sigmoidFocalLoss(z, flags(), 2, 0.25)));
   test('sigmoid focal loss without alpha', () => expectMatches('sigmoid_focal_no_alpha', (z) => sigmoidFocalLoss(z, flags(), 1.5, null)));
   test('sigmoid focal loss with label smoothing', () => expectMatches('sigmoid_focal_smooth', (z) => sigmoidFocalLoss(z, flags(), 2, 0.25, 0.1)));
   test('sigmoid focal loss with a per-label alpha', () =>
     expectMatches('sigmoid_focal_alpha_per_label', (z) => sigmoidFocalLoss(z, flags(), 2, ref.alpha_per_class)));
-  test('softmax focal loss with a per-class alpha', () => expectMatches('softmax_focal', (z) => softmaxFocalLoss(z, onehot(), 2, ref.alpha_per_class)));
-  test('softmax focal loss with gamma 0 is cross-entropy', () => expectMatches('softmax_focal_gamma0', (z) => softmaxFocalLoss(z, onehot(), 0, null)));
+  test('softmax focal loss with a per-class alpha', () =>
+    expectMatches('softmax_focal', (z) => softmaxFocalLoss(z, onehot(), 2, ref.alpha_per_class)));
+  test('softmax focal loss with gamma 0 is cross-entropy', () =>
+    expectMatches('softmax_focal_gamma0', (z) => softmaxFocalLoss(z, onehot(), 0, null)));
   test('softmax focal loss with label smoothing', () => expectMatches('softmax_focal_smooth', (z) => softmaxFocalLoss(z, onehot(), 2, null, 0.1)));
 });
 
 describe('gradient clipping equals torch.nn.utils', () => {
-  const inputs = () => Object.fromEntries(ref.clip.grads.map((g: number[], i: number) => [`g${i}`, tf.tensor(g, ref.clip.shapes[i])])) as tf.NamedTensorMap;
+  const inputs = () =>
+    Object.fromEntries(ref.clip.grads.map((g: number[], i: number) => [`g${i}`, tf.tensor(g, ref.clip.shapes[i])])) as tf.NamedTensorMap;
   test.each([
     ['norm_1', { norm: 1 }],
     ['norm_100', { norm: 100 }],

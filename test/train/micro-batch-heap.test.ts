@@ -37,7 +37,13 @@ test('a full wasm heap throws instead of placing tensors at address 0; a trainin
   expect(meter).not.toBeNull();
   const model = createModel('test_vit', { numClasses: 2, imageSize: 32, seed: 1 });
   const optimizer = new AdamOptimizer({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false });
-  const step = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }), microBatch: 2 });
+  const step = new TrainStep({
+    model,
+    optimizer,
+    lossFn: lossFunction('cross-entropy', 0),
+    entries: paramGroups(model, { classifierOnly: false, layerDecay: null }),
+    microBatch: 2,
+  });
   const x = tf.zeros([4, 32, 32, 3]) as tf.Tensor4D;
   const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2), 'float32')) as tf.Tensor2D;
   const live = meter.liveBytes;

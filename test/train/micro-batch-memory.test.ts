@@ -24,7 +24,13 @@ const modelArgs = {
 };
 const tinyModel = () => createModel('test_efficientnet', { numClasses: 2, imageSize: 32, seed: 7, dropPathRate: 0.1, args: modelArgs });
 const newStep = (model: ClassifierModel, optimizer: AdamOptimizer, microBatch?: number) =>
-  new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }), microBatch });
+  new TrainStep({
+    model,
+    optimizer,
+    lossFn: lossFunction('cross-entropy', 0),
+    entries: paramGroups(model, { classifierOnly: false, layerDecay: null }),
+    microBatch,
+  });
 const adam = () => new AdamOptimizer({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false });
 /** The limit (MiB) under which exactly `n` images per pass fit a batch of `batch`. */
 const limitFor = (m: StepMemory, n: number, batch: number) => (stepBytes(m, n, batch) + 1) / MEMORY_SAFETY / 2 ** 20;
@@ -82,7 +88,10 @@ test('microBatch auto picks the largest micro-batch under the limit, and that mi
     expect(await resolveMicroBatch({ setting: 3, batchSize: 8, step, numClasses: 2 })).toMatchObject({ microBatch: 3, line: null });
     expect(await resolveMicroBatch({ setting: 16, batchSize: 8, step, numClasses: 2 })).toMatchObject({ microBatch: 8 });
     expect(await resolveMicroBatch({ setting: undefined, batchSize: 8, step, numClasses: 2 })).toMatchObject({ microBatch: 8 });
-    const { x, y } = tf.tidy(() => ({ x: tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D, y: tf.cast(tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2), 'float32') as tf.Tensor2D }));
+    const { x, y } = tf.tidy(() => ({
+      x: tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
+      y: tf.cast(tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2), 'float32') as tf.Tensor2D,
+    }));
     try {
       model.setTraining(true);
       const loss = await newStep(model, optimizer, tight.microBatch).run({ x, y }, { seed: 1, key: '0:0' });
@@ -113,9 +122,32 @@ test('a step that does not fit even one image per pass: one line naming the mode
 });
 
 test('bench --micro-batch auto with a too small --memory-limit-mib: exit 2 with that one line', async () => {
-  const { code, err } = await cli(['bench', '--model', 'test_vit', '--image-size', '32', '--batch-size', '2', '--steps', '1', '--warmup', '0', '--mode', 'train', '--backend', 'wasm', '--micro-batch', 'auto', '--memory-limit-mib', '0.01']);
+  const { code, err } = await cli([
+    'bench',
+    '--model',
+    'test_vit',
+    '--image-size',
+    '32',
+    '--batch-size',
+    '2',
+    '--steps',
+    '1',
+    '--warmup',
+    '0',
+    '--mode',
+    'train',
+    '--backend',
+    'wasm',
+    '--micro-batch',
+    'auto',
+    '--memory-limit-mib',
+    '0.01',
+  ]);
   expect(code).toBe(2);
-  const lines = err.trim().split('\n').filter((l) => !l.startsWith('backend '));
+  const lines = err
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('backend '));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/test_vit at 32 px does not fit even one image per pass: .*use a smaller model\.imageSize or a smaller model/);
 });

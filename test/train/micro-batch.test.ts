@@ -22,7 +22,8 @@ const adam = () => new AdamOptimizer({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8,
 const lossFn = lossFunction('cross-entropy', 0.1);
 const stepFor = (model: ClassifierModel, optimizer: AdamOptimizer, microBatch?: number) =>
   new TrainStep({ model, optimizer, lossFn, entries: paramGroups(model, { classifierOnly: false, layerDecay: null }), microBatch });
-const snapshot = (model: ClassifierModel): Map<string, Float32Array> => new Map(model.namedVariables().map((v) => [v.name, v.variable.dataSync() as Float32Array]));
+const snapshot = (model: ClassifierModel): Map<string, Float32Array> =>
+  new Map(model.namedVariables().map((v) => [v.name, v.variable.dataSync() as Float32Array]));
 
 /** Largest |a − b| over every gradient, relative to the largest |b| of that gradient. */
 function largestRelativeDifference(a: StepGradients, b: StepGradients): number {
@@ -90,7 +91,11 @@ describe('gradient accumulation over micro-batches', () => {
     try {
       model.setTraining(true);
       const step = stepFor(model, optimizer);
-      const buffers = () => model.namedVariables().filter((v) => v.isBuffer).map((v) => v.variable.dataSync()[0]);
+      const buffers = () =>
+        model
+          .namedVariables()
+          .filter((v) => v.isBuffer)
+          .map((v) => v.variable.dataSync()[0]);
       const full = step.gradients({ x, y }, { seed: 1, key: 'k' });
       const parts = step.accumulatedGradients({ x, y }, { seed: 1, key: 'k' }, [3, 3]);
       expect(largestRelativeDifference(parts, full)).toBeGreaterThan(1e-4);
@@ -110,7 +115,9 @@ describe('gradient accumulation over micro-batches', () => {
     try {
       const steps = [stepFor(models[0], optimizers[0]), stepFor(models[1], optimizers[1], 4), stepFor(models[2], optimizers[2], 16)];
       models.forEach((m) => m.setTraining(true));
-      const losses = await Promise.all(steps.map(async (s) => [await s.run({ x, y }, { seed: 9, key: '0:0' }), await s.run({ x, y }, { seed: 9, key: '0:1' })]));
+      const losses = await Promise.all(
+        steps.map(async (s) => [await s.run({ x, y }, { seed: 9, key: '0:0' }), await s.run({ x, y }, { seed: 9, key: '0:1' })]),
+      );
       expect(losses[1]).toEqual(losses[0]);
       expect(losses[2]).toEqual(losses[0]);
       expect(snapshot(models[1])).toEqual(snapshot(models[0]));

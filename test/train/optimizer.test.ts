@@ -12,7 +12,12 @@ beforeAll(async () => {
 });
 
 describe('AdamOptimizer', () => {
-  type Case = { name: string; options: { lr: number; betas: [number, number]; eps: number; weight_decay: number }; decoupled: boolean; steps: number[][] };
+  type Case = {
+    name: string;
+    options: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
+    decoupled: boolean;
+    steps: number[][];
+  };
   const cases: [string, Case][] = ref.cases.map((c: Case) => [c.name, c]);
   test.each(cases)('%s matches torch.optim step by step', (_n, c) => {
     const { options, decoupled, steps } = c;

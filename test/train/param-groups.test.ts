@@ -30,16 +30,17 @@ describe('parameter groups from the model hooks', () => {
   });
 
   test('a CNN decays too: stem at decay^(groups - 1), each block one step closer, the classifier at the full rate', () => {
-    const model = createModel('resnet18', { numClasses: 2, imageSize: 32, initialize: false, args: { layers: [1, 2], channels: [8, 16], stemWidth: 8 } });
+    const model = createModel('resnet18', {
+      numClasses: 2,
+      imageSize: 32,
+      initialize: false,
+      args: { layers: [1, 2], channels: [8, 16], stemWidth: 8 },
+    });
     const scale = new Map(paramGroups(model, { classifierOnly: false, layerDecay: 0.5 }).map((g) => [g.name, g.lrScale]));
     expect(model.numLayerGroups()).toBe(5);
-    expect(['conv1.weight', 'layer1.0.conv1.weight', 'layer2.0.downsample.0.weight', 'layer2.1.bn2.weight', 'fc.weight'].map((n) => scale.get(n))).toEqual([
-      0.5 ** 4,
-      0.5 ** 3,
-      0.5 ** 2,
-      0.5,
-      1,
-    ]);
+    expect(
+      ['conv1.weight', 'layer1.0.conv1.weight', 'layer2.0.downsample.0.weight', 'layer2.1.bn2.weight', 'fc.weight'].map((n) => scale.get(n)),
+    ).toEqual([0.5 ** 4, 0.5 ** 3, 0.5 ** 2, 0.5, 1]);
     expect(paramGroups(model, { classifierOnly: false, layerDecay: null }).every((g) => g.lrScale === 1)).toBe(true);
     model.dispose();
   });

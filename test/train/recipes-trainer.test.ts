@@ -64,7 +64,8 @@ const records = (dir: string) =>
       const { seconds: _s, images_per_s: _i, ...rest } = JSON.parse(l) as EpochRecord;
       return rest as Record<string, unknown>;
     });
-const bytes = (file: string) => [...readSafetensors(file)].map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
+const bytes = (file: string) =>
+  [...readSafetensors(file)].map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
 const last = (dir: string, f: string) => path.join(dir, 'checkpoints', 'last', f);
 
 describe('train() with every recipe option on', () => {
@@ -76,7 +77,18 @@ describe('train() with every recipe option on', () => {
     await referenceRun();
     const rs = records(runA);
     // 3 batches per epoch (20 training images; the balanced sampler keeps the epoch's length).
-    const cosine = new CosineSchedule({ lr: 0.01, tInitial: 9, minLr: 1e-5, warmupT: 3, warmupLr: 0, warmupPrefix: false, cycleLimit: 1, cycleMul: 1, cycleDecay: 1, perStep: true });
+    const cosine = new CosineSchedule({
+      lr: 0.01,
+      tInitial: 9,
+      minLr: 1e-5,
+      warmupT: 3,
+      warmupLr: 0,
+      warmupPrefix: false,
+      cycleLimit: 1,
+      cycleMul: 1,
+      cycleDecay: 1,
+      perStep: true,
+    });
     expect(rs.map((r) => [r.lr_first, r.lr_last])).toEqual([0, 1, 2].map((e) => [cosine.at(3 * e), cosine.at(3 * e + 2)]));
     for (const r of rs) {
       expect(typeof r.val_ema_loss).toBe('number');
@@ -99,7 +111,11 @@ describe('train() with every recipe option on', () => {
   test('a run killed after epoch 1 and resumed equals the uninterrupted run (per-step schedule, EMA, mixup)', async () => {
     await referenceRun();
     const runC = path.join(tmp, 'c');
-    const kill = { onEpochEnd: (r: EpochRecord) => { if (r.epoch === 1) throw new Error('killed'); } };
+    const kill = {
+      onEpochEnd: (r: EpochRecord) => {
+        if (r.epoch === 1) throw new Error('killed');
+      },
+    };
     await expect(train({ config: recipeConfig(), outDir: runC, callbacks: [kill] })).rejects.toThrow('killed');
     await train({ config: recipeConfig(), outDir: runC, resume: true });
     expect(records(runC)).toEqual(records(runA));
@@ -123,7 +139,16 @@ describe('train() with every recipe option on', () => {
 
 describe('training curves with a per-step schedule', () => {
   test("the learning-rate panel draws each epoch's first and last step as a line", () => {
-    const rs = [1, 2].map((epoch) => ({ epoch, phase: 'finetune', lr: 0.01, lr_first: 0.01 / epoch, lr_last: 0.005 / epoch, train_loss: 1, val_loss: 1, val_macro_auc: 0.5 }));
+    const rs = [1, 2].map((epoch) => ({
+      epoch,
+      phase: 'finetune',
+      lr: 0.01,
+      lr_first: 0.01 / epoch,
+      lr_last: 0.005 / epoch,
+      train_loss: 1,
+      val_loss: 1,
+      val_macro_auc: 0.5,
+    }));
     const spec = JSON.stringify(trainingCurvesSpec(rs));
     expect(spec).toContain('first and last step of each epoch');
     for (const v of [0.01, 0.005, 0.0025]) expect(spec).toContain(`"value":${v}`);

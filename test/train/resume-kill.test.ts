@@ -32,9 +32,9 @@ const CONFIG = `
 name: kill
 seed: 5
 backend: wasm
-data: { source: synthetic, task: glaucoma, count: 32, renderSize: 32, cache: { disk: false }, split: { val: 0.25, test: 0.25 }, augment: { hflip: 0.5, rotate: 10 } }
+data: { source: synthetic, task: glaucoma, count: 32, renderSize: 32, cache: { disk: false }, split: { val: 0.25, test: 0.25 }, augment: { hflip: 0.5, rotate: 10 }, mixup: { alpha: 0.4, cutmixAlpha: 1.0 } }
 model: { name: test_vit, imageSize: 32, dropPathRate: 0.1, args: { depth: 2, embedDim: 32, numHeads: 2, patchSize: 8 } }
-train: { epochs: 3, batchSize: 4, optimizer: { lr: 0.003 } }
+train: { epochs: 3, batchSize: 4, optimizer: { lr: 0.003 }, scheduler: { name: cosine, warmupEpochs: 1, minLr: 1.0e-5, update: step }, ema: { decay: 0.9, warmup: true }, clipGrad: { norm: 1.0 } }
 eval: { bootstrap: 10 }
 `;
 
@@ -88,7 +88,12 @@ const timeFree = (file: string) =>
 
 function lastFiles(out: string): Record<string, string> {
   const dir = path.join(out, 'checkpoints', 'last');
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((n) => [n, fs.readFileSync(path.join(dir, n)).toString('base64')]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((n) => [n, fs.readFileSync(path.join(dir, n)).toString('base64')]),
+  );
 }
 
 maybe(

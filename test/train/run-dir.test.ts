@@ -25,7 +25,15 @@ const freshDir = () => {
   fs.mkdirSync(dir);
   return dir;
 };
-const record = (epoch: number): EpochRecord => ({ epoch, phase: 'finetune', lr: 0.1, train_loss: 1 / epoch, val_loss: 2 / epoch, seconds: 1, images_per_s: 2 });
+const record = (epoch: number): EpochRecord => ({
+  epoch,
+  phase: 'finetune',
+  lr: 0.1,
+  train_loss: 1 / epoch,
+  val_loss: 2 / epoch,
+  seconds: 1,
+  images_per_s: 2,
+});
 
 /** The one-line UserError a call throws. */
 function userError(fn: () => unknown): string {
@@ -61,7 +69,9 @@ describe('run directory layout', () => {
 
   test('the checkpoint used: the one asked for, else best, else last; none is a one-line error', () => {
     const run = freshDir();
-    expect(userError(() => runCheckpointDir(run))).toBe(`${run} has no checkpoints/last: train it first, or pass a run directory that holds checkpoints`);
+    expect(userError(() => runCheckpointDir(run))).toBe(
+      `${run} has no checkpoints/last: train it first, or pass a run directory that holds checkpoints`,
+    );
     fs.mkdirSync(checkpointDir(run, 'last'), { recursive: true });
     expect(runCheckpointDir(run)).toBe(path.join(run, 'checkpoints', 'last'));
     expect(userError(() => runCheckpointDir(run, 'best'))).toMatch(/has no checkpoints\/best: train it first/);

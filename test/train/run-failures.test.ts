@@ -28,7 +28,11 @@ function folderConfig(root: string, epochs: number): ExperimentConfig {
     seed: 5,
     backend: 'wasm',
     data: { source: 'image-folder', root, cache: { disk: false }, split: { val: 0.25, test: 0.25 } },
-    model: { name: 'test_efficientnet', imageSize: 32, args: { headChannels: 16, stages: [{ block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 2, channels: 8, seRatio: 0.25 }] } },
+    model: {
+      name: 'test_efficientnet',
+      imageSize: 32,
+      args: { headChannels: 16, stages: [{ block: 'ir', repeats: 1, kernel: 3, stride: 2, expand: 2, channels: 8, seRatio: 0.25 }] },
+    },
     train: { epochs, batchSize: 4, optimizer: { lr: 0.01 } },
     eval: { bootstrap: 0 },
   });

@@ -22,12 +22,25 @@ const adam = () => new AdamOptimizer({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8,
 const lossFn = lossFunction('cross-entropy', 0.1);
 
 /** Every variable's values (buffers included: batch-norm statistics move in training mode too). */
-const snapshot = (model: ClassifierModel): Map<string, Float32Array> => new Map(model.namedVariables().map((v) => [v.name, v.variable.dataSync() as Float32Array]));
+const snapshot = (model: ClassifierModel): Map<string, Float32Array> =>
+  new Map(model.namedVariables().map((v) => [v.name, v.variable.dataSync() as Float32Array]));
 
 /** The step written out by hand: tape the loss, map tf's variable names to parameter names, Adam, read the loss. */
-async function handWrittenStep(model: ClassifierModel, optimizer: AdamOptimizer, classifierOnly: boolean, x: tf.Tensor4D, y: tf.Tensor2D, key: string): Promise<number> {
+async function handWrittenStep(
+  model: ClassifierModel,
+  optimizer: AdamOptimizer,
+  classifierOnly: boolean,
+  x: tf.Tensor4D,
+  y: tf.Tensor2D,
+  key: string,
+): Promise<number> {
   const entries = paramGroups(model, { classifierOnly, layerDecay: null });
-  const { value, grads } = withStochasticContext(9, key, () => tf.variableGrads(() => lossFn(model.forward(x), y), entries.map((e) => e.variable)));
+  const { value, grads } = withStochasticContext(9, key, () =>
+    tf.variableGrads(
+      () => lossFn(model.forward(x), y),
+      entries.map((e) => e.variable),
+    ),
+  );
   const byName = new Map<string, tf.Tensor>();
   for (const e of entries) byName.set(e.name, grads[e.variable.name]);
   optimizer.apply(entries, byName);

@@ -42,19 +42,31 @@ describe('transfer strategies', () => {
     const trained = readSafetensors(path.join(out, 'checkpoints', 'last', 'model.safetensors'));
     let changedHead = 0;
     for (const [name, t] of initial) {
-      const same = Buffer.compare(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), Buffer.from(trained.get(name)!.data.buffer, trained.get(name)!.data.byteOffset, trained.get(name)!.data.byteLength)) === 0;
+      const same =
+        Buffer.compare(
+          Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+          Buffer.from(trained.get(name)!.data.buffer, trained.get(name)!.data.byteOffset, trained.get(name)!.data.byteLength),
+        ) === 0;
       if (name.startsWith('classifier.')) changedHead += same ? 0 : 1;
       else expect([name, same]).toEqual([name, true]);
     }
     expect(changedHead).toBe(2);
-    const phases = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).phase);
+    const phases = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).phase);
     expect(phases).toEqual(['linear-probe', 'linear-probe']);
   });
 
   test('lp-ft probes for lpEpochs, then fine-tunes everything at lr · ftLrScale, phases named in metrics.jsonl', async () => {
     const out = path.join(tmp, 'lpft');
     await train({ config: config({ strategy: 'lp-ft', lpEpochs: 1, epochs: 3, ftLrScale: 0.1 }), outDir: out });
-    const records = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => r.phase)).toEqual(['linear-probe', 'finetune', 'finetune']);
     expect(records.map((r) => r.lr)).toEqual([0.01, 0.001, 0.001]);
     const trained = readSafetensors(path.join(out, 'checkpoints', 'last', 'model.safetensors'));

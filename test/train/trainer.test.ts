@@ -63,7 +63,16 @@ describe('train()', () => {
     const { result, records } = await referenceRun();
     expect(result.backend.name).toBe('wasm');
     expect(records.map((r) => r.epoch)).toEqual([1, 2, 3]);
-    for (const f of ['config.json', 'manifest.json', 'splits.csv', 'metrics.jsonl', 'metrics.json', 'predictions.csv', 'report/report.txt', 'report/table.tex']) {
+    for (const f of [
+      'config.json',
+      'manifest.json',
+      'splits.csv',
+      'metrics.jsonl',
+      'metrics.json',
+      'predictions.csv',
+      'report/report.txt',
+      'report/table.tex',
+    ]) {
       expect(fs.existsSync(path.join(runA, f))).toBe(true);
     }
     for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json']) {
@@ -123,7 +132,11 @@ describe('train()', () => {
       onBatchEnd: (epoch, batch) => counts.push({ epoch, batch, n: tf.memory().numTensors }),
       onEpochEnd: (r) => counts.push({ epoch: r.epoch - 1, batch: -1, n: tf.memory().numTensors }),
     };
-    await train({ config: tinyConfig({ train: { ...tinyConfig().train, strategy: 'lp-ft', lpEpochs: 1, epochs: 3 } }), outDir: path.join(tmp, 'leak'), callbacks: [probe] });
+    await train({
+      config: tinyConfig({ train: { ...tinyConfig().train, strategy: 'lp-ft', lpEpochs: 1, epochs: 3 } }),
+      outDir: path.join(tmp, 'leak'),
+      callbacks: [probe],
+    });
     // After the first step of each phase (optimizer moments are created once per phase) nothing accumulates.
     const steady = counts.filter((c) => c.epoch === 2 && c.batch > 0).map((c) => c.n);
     expect(new Set(steady).size).toBe(1);

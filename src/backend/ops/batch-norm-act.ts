@@ -22,7 +22,11 @@ export interface BatchNormTrainResult {
 
 /** Training mode: normalised by the batch's own statistics, differentiable with respect to x, gamma and beta. */
 export function batchNormActTraining(
-  x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, activation: NormActivation,
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  activation: NormActivation,
 ): BatchNormTrainResult | null {
   if (!fusedKernelAvailable(FusedKernel.NormActGrad)) return null;
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
@@ -44,7 +48,13 @@ export function batchNormActTraining(
  * differentiable with respect to x, gamma and beta (the statistics are constants).
  */
 export function batchNormActFixed(
-  x: tf.Tensor4D, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, activation: NormActivation,
+  x: tf.Tensor4D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  activation: NormActivation,
 ): tf.Tensor4D | null {
   if (!fusedKernelAvailable(FusedKernel.NormActGrad)) return null;
   const forward = customOp(([xIn, gIn, bIn], save) => {

@@ -23,7 +23,10 @@ export function runKernel(kernelName: string, inputs: tf.NamedTensorMap, attrs: 
 }
 
 /** A customGrad forward: inputs and the save function in, output and its gradient function out. */
-export type FusedForward = (inputs: tf.Tensor[], save: tf.GradSaveFunc) => {
+export type FusedForward = (
+  inputs: tf.Tensor[],
+  save: tf.GradSaveFunc,
+) => {
   value: tf.Tensor;
   gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 };

@@ -20,8 +20,13 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend as tf.KernelBackend;
     return tf.tidy(() => {
       const out = productByUntransposed2d(
-        asTensor(a, backend), asTensor(b, backend), transposeA, transposeB, shape,
-        shippedProduct2d(shipped, backend), heapBatchLayout(backend),
+        asTensor(a, backend),
+        asTensor(b, backend),
+        transposeA,
+        transposeB,
+        shape,
+        shippedProduct2d(shipped, backend),
+        heapBatchLayout(backend),
       );
       return tf.reshape(out, shape.outShape);
     });

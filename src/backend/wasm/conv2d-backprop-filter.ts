@@ -22,8 +22,13 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     }
     const [fh, fw, inC, outC] = a.filterShape;
     const g = convGeometry({
-      inShape: x.shape, filterShape: a.filterShape, strides: a.strides, dilations: 1, pad: a.pad,
-      dimRoundingMode: a.dimRoundingMode, depthwise: false,
+      inShape: x.shape,
+      filterShape: a.filterShape,
+      strides: a.strides,
+      dilations: 1,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      depthwise: false,
     });
     const positions = g.batch * g.outHeight * g.outWidth;
     const dy2 = tf.reshape(dy, [positions, outC]);
@@ -36,6 +41,14 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
 
 /** A 1×1 filter at stride 1 without padding: every output position sees exactly its own input pixel. */
 export function isPointwise(g: ConvGeometry): boolean {
-  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1
-    && g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+  return (
+    g.filterHeight === 1 &&
+    g.filterWidth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth
+  );
 }

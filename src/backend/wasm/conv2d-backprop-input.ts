@@ -18,8 +18,13 @@ export function makeConv2dBackpropInput(shipped: tf.KernelConfig): tf.KernelFunc
     const { dy, filter } = args.inputs;
     if (!optimizationsEnabled() || a.dataFormat === 'NCHW' || dy?.dtype !== 'float32' || filter?.dtype !== 'float32') return shipped.kernelFunc(args);
     const g = convGeometry({
-      inShape: a.inputShape, filterShape: filter.shape, strides: a.strides, dilations: 1, pad: a.pad,
-      dimRoundingMode: a.dimRoundingMode, depthwise: false,
+      inShape: a.inputShape,
+      filterShape: filter.shape,
+      strides: a.strides,
+      dilations: 1,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      depthwise: false,
     });
     const [fh, fw, inC, outC] = filter.shape;
     const positions = g.batch * g.outHeight * g.outWidth;

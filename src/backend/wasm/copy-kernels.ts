@@ -26,8 +26,15 @@ function around(shape: number[], axis: number): { outer: number; inner: number }
 /** Copies `len` values of every row: src rows `srcStride` apart, dst rows `dstStride` apart. */
 function copyRows(m: NativeModule, src: number, rows: number, srcStride: number, len: number, dstStride: number, dst: number): void {
   m.pool.runSplit({
-    fn: 'copy_rows', args: [src, 0, srcStride, len, dstStride, dst], total: rows, minChunk: Math.ceil((1 << 16) / Math.max(1, len)),
-    offsets: [[0, srcStride * 4], [5, dstStride * 4]], count: 1,
+    fn: 'copy_rows',
+    args: [src, 0, srcStride, len, dstStride, dst],
+    total: rows,
+    minChunk: Math.ceil((1 << 16) / Math.max(1, len)),
+    offsets: [
+      [0, srcStride * 4],
+      [5, dstStride * 4],
+    ],
+    count: 1,
   });
 }
 
@@ -61,7 +68,10 @@ export function makeConcat(shipped: tf.KernelConfig): tf.KernelFunc {
     const { axis } = args.attrs as unknown as tf.ConcatAttrs;
     if (inputs.length === 0) return shipped.kernelFunc(args);
     const ax = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
-    const shape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), ax);
+    const shape = tf.backend_util.computeOutShape(
+      inputs.map((t) => t.shape),
+      ax,
+    );
     const m = inputs.every((t) => t.dtype === 'float32') ? usable(args, { ...inputs[0], shape }) : null;
     if (m == null) return shipped.kernelFunc(args);
     const backend = args.backend as tf.KernelBackend;
@@ -100,8 +110,13 @@ export function makeSum(shipped: tf.KernelConfig): tf.KernelFunc {
       heapF64(backend, s, threads * C).fill(0);
       const accs = Array.from({ length: threads }, (_, p) => s + p * C * 8);
       m.pool.runSplit({
-        fn: 'column_sums', args: [xa, 0, C, 0], total: rows, minChunk: Math.ceil((1 << 16) / C),
-        offsets: [[0, C * 4]], count: 1, perThread: [[3, accs]],
+        fn: 'column_sums',
+        args: [xa, 0, C, 0],
+        total: rows,
+        minChunk: Math.ceil((1 << 16) / C),
+        offsets: [[0, C * 4]],
+        count: 1,
+        perThread: [[3, accs]],
       });
       const sums = new Float64Array(C);
       for (const at of accs) {

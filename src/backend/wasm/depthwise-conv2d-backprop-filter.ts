@@ -27,8 +27,13 @@ export function depthwiseConv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     const x = inputTensor(args, 'x') as tf.Tensor4D;
     const dy = inputTensor(args, 'dy') as tf.Tensor4D;
     const g = convGeometry({
-      inShape: x.shape, filterShape: a.filterShape, strides: a.strides, dilations: a.dilations ?? 1, pad: a.pad,
-      dimRoundingMode: a.dimRoundingMode, depthwise: true,
+      inShape: x.shape,
+      filterShape: a.filterShape,
+      strides: a.strides,
+      dilations: a.dilations ?? 1,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      depthwise: true,
     });
     if (a.filterShape[3] === 1 && optimizationsEnabled()) {
       const native = nativeFilterGradient(x, dy, g, a.filterShape, backend);
@@ -56,12 +61,35 @@ function nativeFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry, 
     m.pool.runSplit({
       fn: 'depthwise_filter_grad',
       args: [
-        xa, dya, g.inHeight, g.inWidth, C, g.outHeight, g.outWidth, fh, fw, g.strideHeight, g.strideWidth,
-        g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, 0, 0, 0, 0,
+        xa,
+        dya,
+        g.inHeight,
+        g.inWidth,
+        C,
+        g.outHeight,
+        g.outWidth,
+        fh,
+        fw,
+        g.strideHeight,
+        g.strideWidth,
+        g.dilationHeight,
+        g.dilationWidth,
+        g.padTop,
+        g.padLeft,
+        0,
+        0,
+        0,
+        0,
       ],
       // Output rows worth a hand-off: at least about 2^16 values of dy.
-      total: rows, minChunk: Math.ceil((1 << 16) / Math.max(1, g.outWidth * C)), start: 15, end: 16,
-      perThread: [[17, starts], [18, starts.map((a) => a + taps * 8)]],
+      total: rows,
+      minChunk: Math.ceil((1 << 16) / Math.max(1, g.outWidth * C)),
+      start: 15,
+      end: 16,
+      perThread: [
+        [17, starts],
+        [18, starts.map((a) => a + taps * 8)],
+      ],
     });
     const total = new Float64Array(taps);
     for (const start of starts) {

@@ -24,8 +24,13 @@ export function depthwiseConv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     const filter = inputTensor(args, 'filter') as tf.Tensor4D;
     const [fh, fw, channels, multiplier] = filter.shape;
     const g = convGeometry({
-      inShape: a.inputShape, filterShape: filter.shape, strides: a.strides, dilations: a.dilations ?? 1, pad: a.pad,
-      dimRoundingMode: a.dimRoundingMode, depthwise: true,
+      inShape: a.inputShape,
+      filterShape: filter.shape,
+      strides: a.strides,
+      dilations: a.dilations ?? 1,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      depthwise: true,
     });
     if (multiplier === 1 && optimizationsEnabled()) {
       const backend = args.backend as tf.KernelBackend;
@@ -38,10 +43,29 @@ export function depthwiseConv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
         m.pool.runSplit({
           fn: 'depthwise_input_grad',
           args: [
-            dya, fa, g.inHeight, g.inWidth, channels, g.outHeight, g.outWidth, fh, fw, g.strideHeight, g.strideWidth,
-            g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, 0, 0, dxa,
+            dya,
+            fa,
+            g.inHeight,
+            g.inWidth,
+            channels,
+            g.outHeight,
+            g.outWidth,
+            fh,
+            fw,
+            g.strideHeight,
+            g.strideWidth,
+            g.dilationHeight,
+            g.dilationWidth,
+            g.padTop,
+            g.padLeft,
+            0,
+            0,
+            dxa,
           ],
-          total: g.batch, minChunk: Math.ceil((1 << 16) / Math.max(1, perImage)), start: 15, end: 16,
+          total: g.batch,
+          minChunk: Math.ceil((1 << 16) / Math.max(1, perImage)),
+          start: 15,
+          end: 16,
         });
         return dx;
       }
@@ -51,7 +75,13 @@ export function depthwiseConv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     const reachH = (fh - 1) * g.dilationHeight;
     const reachW = (fw - 1) * g.dilationWidth;
     const padded = spreadWindow(
-      dy, g.strideHeight, g.strideWidth, reachH - g.padTop, g.inHeight + reachH, reachW - g.padLeft, g.inWidth + reachW,
+      dy,
+      g.strideHeight,
+      g.strideWidth,
+      reachH - g.padTop,
+      g.inHeight + reachH,
+      reachW - g.padLeft,
+      g.inWidth + reachW,
       args.backend as tf.KernelBackend,
     );
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [fh, fw, channels * multiplier, 1]) as tf.Tensor4D;

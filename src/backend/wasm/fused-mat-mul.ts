@@ -34,7 +34,11 @@ export function makeFusedMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
         const a3 = transposeA ? tf.transpose(tf.reshape(at, [shape.k, shape.m])) : at;
         const b3 = transposeB ? tf.transpose(tf.reshape(bt, [shape.n, shape.k])) : bt;
         const info = shipped.kernelFunc({
-          inputs: { a: tf.reshape(a3, [1, shape.m, shape.k]), b: tf.reshape(b3, [1, shape.k, shape.n]), ...optional({ bias, preluActivationWeights }) },
+          inputs: {
+            a: tf.reshape(a3, [1, shape.m, shape.k]),
+            b: tf.reshape(b3, [1, shape.k, shape.n]),
+            ...optional({ bias, preluActivationWeights }),
+          },
           backend,
           attrs: { ...attrs, transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
         });
@@ -43,7 +47,13 @@ export function makeFusedMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
       const matMulKernel = tf.getKernel(tf.BatchMatMul, WASM);
       if (matMulKernel == null) throw new Error('wasm has no BatchMatMul kernel');
       const product = productByUntransposed2d(
-        at, bt, transposeA, transposeB, shape, shippedProduct2d(matMulKernel, backend), heapBatchLayout(backend),
+        at,
+        bt,
+        transposeA,
+        transposeB,
+        shape,
+        shippedProduct2d(matMulKernel, backend),
+        heapBatchLayout(backend),
       );
       let y: tf.Tensor = tf.reshape(product, shape.outShape);
       if (bias != null) y = tf.add(y, asTensor(bias, backend));
@@ -56,16 +66,23 @@ export function makeFusedMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
 /** The fused activations of tfjs-core, as the cpu backend applies them. */
 function activate(x: tf.Tensor, activation: string, preluWeights: tf.Tensor | undefined, leakyreluAlpha: number | undefined): tf.Tensor {
   switch (activation) {
-    case 'linear': return x;
-    case 'relu': return tf.relu(x);
-    case 'relu6': return tf.relu6(x);
-    case 'elu': return tf.elu(x);
-    case 'sigmoid': return tf.sigmoid(x);
-    case 'leakyrelu': return tf.leakyRelu(x, leakyreluAlpha ?? 0.2);
+    case 'linear':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return tf.relu6(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'leakyrelu':
+      return tf.leakyRelu(x, leakyreluAlpha ?? 0.2);
     case 'prelu':
       if (preluWeights == null) throw new Error('fused matMul with prelu activation needs preluActivationWeights');
       return tf.prelu(x, preluWeights);
-    default: throw new Error(`fused matMul activation '${activation}' is not supported on wasm`);
+    default:
+      throw new Error(`fused matMul activation '${activation}' is not supported on wasm`);
   }
 }
 

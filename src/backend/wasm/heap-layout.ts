@@ -151,7 +151,13 @@ export function col2imSum(cols: tf.Tensor2D, g: ConvGeometry, backend: tf.Kernel
  * zeros wherever nothing lands, rows and columns outside the window dropped.
  */
 export function spreadWindow(
-  x: tf.Tensor4D, strideH: number, strideW: number, top: number, height: number, left: number, width: number,
+  x: tf.Tensor4D,
+  strideH: number,
+  strideW: number,
+  top: number,
+  height: number,
+  left: number,
+  width: number,
   backend: tf.KernelBackend,
 ): tf.Tensor4D {
   const heap = wasmHeap(backend);

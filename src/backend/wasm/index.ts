@@ -29,7 +29,14 @@ export const ADDED_WASM_KERNELS: readonly string[] = [
  * _FusedMatMul hand everything back while the optimisations are off (../optimizations.ts).
  */
 export const OVERRIDDEN_WASM_KERNELS: readonly string[] = [
-  tf.BatchMatMul, tf._FusedMatMul, tf.Conv2DBackpropInput, tf.Identity, tf.Transpose, tf.SplitV, tf.Concat, tf.Sum,
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  tf.Conv2DBackpropInput,
+  tf.Identity,
+  tf.Transpose,
+  tf.SplitV,
+  tf.Concat,
+  tf.Sum,
 ];
 
 /** fundus-train's own kernels (native module, native/kernels.c), used by the fused operations of ../ops. */

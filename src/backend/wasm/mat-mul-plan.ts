@@ -96,7 +96,13 @@ export interface BatchLayout {
  * shaped [max(batchA, batchB), m, n]. Call inside tf.tidy.
  */
 export function productByUntransposed2d(
-  a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, s: MatMulShape, product2d: Product2d, layout: BatchLayout,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  s: MatMulShape,
+  product2d: Product2d,
+  layout: BatchLayout,
 ): tf.Tensor3D {
   if (flipPays(s, transposeA, transposeB)) {
     // (op(b)ᵀ · op(a)ᵀ)ᵀ: op(b)ᵀ is b itself when transposeB, op(a)ᵀ is a itself when transposeA.

@@ -71,7 +71,9 @@ export function enableWasmThreads(threads: number): { restore: RestoreGlobals } 
   if (threads <= 1) return { reason: 'one thread requested' };
   const version = wasmPackageVersion();
   if (version !== THREADED_WASM_VERSION) {
-    return { reason: `@tensorflow/tfjs-backend-wasm ${version ?? '(unknown version)'} is not ${THREADED_WASM_VERSION}, whose internals the thread patch knows` };
+    return {
+      reason: `@tensorflow/tfjs-backend-wasm ${version ?? '(unknown version)'} is not ${THREADED_WASM_VERSION}, whose internals the thread patch knows`,
+    };
   }
   const OriginalBlob = globalThis.Blob;
   const originalCreateObjectURL = URL.createObjectURL;

@@ -19,12 +19,20 @@ export function makeTranspose(shipped: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend as tf.KernelBackend;
     const m = swap == null ? null : nativeModule(backend);
     if (swap == null || m == null) return shipped.kernelFunc(args);
-    const out = allocate(backend, perm.map((p) => x.shape[p]), x.dtype);
+    const out = allocate(
+      backend,
+      perm.map((p) => x.shape[p]),
+      x.dtype,
+    );
     const [xa, ya] = [x, out].map((t) => address(backend, t));
     // Chunks take rows of R in every block: they write disjoint parts of the output.
     m.pool.runSplit({
-      fn: 'transpose_swap', args: [xa, swap.A, swap.R, swap.C, swap.D, 0, 0, ya],
-      total: swap.R, minChunk: Math.ceil((1 << 16) / Math.max(1, swap.A * swap.C * swap.D)), start: 5, end: 6,
+      fn: 'transpose_swap',
+      args: [xa, swap.A, swap.R, swap.C, swap.D, 0, 0, ya],
+      total: swap.R,
+      minChunk: Math.ceil((1 << 16) / Math.max(1, swap.A * swap.C * swap.D)),
+      start: 5,
+      end: 6,
     });
     return out;
   };
@@ -62,10 +70,15 @@ export function swapOfGroups(shape: number[], perm: number[]): GroupSwap | null 
   const reduced = groups.map((g) => byInput.indexOf(g)).join(',');
   const g = byInput.map(size);
   switch (reduced) {
-    case '1,0': return { A: 1, R: g[0], C: g[1], D: 1 };
-    case '0,2,1': return { A: g[0], R: g[1], C: g[2], D: 1 };
-    case '1,0,2': return { A: 1, R: g[0], C: g[1], D: g[2] };
-    case '0,2,1,3': return { A: g[0], R: g[1], C: g[2], D: g[3] };
-    default: return null;
+    case '1,0':
+      return { A: 1, R: g[0], C: g[1], D: 1 };
+    case '0,2,1':
+      return { A: g[0], R: g[1], C: g[2], D: 1 };
+    case '1,0,2':
+      return { A: 1, R: g[0], C: g[1], D: g[2] };
+    case '0,2,1,3':
+      return { A: g[0], R: g[1], C: g[2], D: g[3] };
+    default:
+      return null;
   }
 }

@@ -168,8 +168,10 @@ export async function openDevice(adapter: DawnAdapter): Promise<DawnDevice> {
     if (reported) return;
     reported = true;
     const mib = Math.round((requiredLimits.maxStorageBufferBindingSize ?? 0) / 2 ** 20);
-    process.stderr.write(`webgpu error: ${event.error.message.split('\n')[0]} (results after this are invalid; ` +
-      `if a tensor exceeds this adapter's ${mib} MiB storage binding, lower train.batchSize or model.imageSize)\n`);
+    process.stderr.write(
+      `webgpu error: ${event.error.message.split('\n')[0]} (results after this are invalid; ` +
+        `if a tensor exceeds this adapter's ${mib} MiB storage binding, lower train.batchSize or model.imageSize)\n`,
+    );
   });
   return device;
 }

@@ -42,10 +42,14 @@ export function registerWebGpuBackend(found: FoundAdapter): void {
   if (tf.findBackendFactory(WEBGPU) != null) tf.removeBackend(WEBGPU);
   const Backend = nodeBackendClass(webgpu.WebGPUBackend);
   registered = found.report;
-  tf.registerBackend(WEBGPU, async () => {
-    device = await openDevice(found.adapter);
-    return new Backend(device as never, found.adapter.info as never);
-  }, 1);
+  tf.registerBackend(
+    WEBGPU,
+    async () => {
+      device = await openDevice(found.adapter);
+      return new Backend(device as never, found.adapter.info as never);
+    },
+    1,
+  );
 }
 
 /**

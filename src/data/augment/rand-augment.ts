@@ -14,17 +14,55 @@ const LEVEL_DENOM = 10;
 
 /** Transform sets, as timm names them. */
 export const RAND_TRANSFORMS = [
-  'AutoContrast', 'Equalize', 'Invert', 'Rotate', 'Posterize', 'Solarize', 'SolarizeAdd', 'Color', 'Contrast', 'Brightness', 'Sharpness',
-  'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel',
+  'AutoContrast',
+  'Equalize',
+  'Invert',
+  'Rotate',
+  'Posterize',
+  'Solarize',
+  'SolarizeAdd',
+  'Color',
+  'Contrast',
+  'Brightness',
+  'Sharpness',
+  'ShearX',
+  'ShearY',
+  'TranslateXRel',
+  'TranslateYRel',
 ] as const;
 export const RAND_INCREASING_TRANSFORMS = [
-  'AutoContrast', 'Equalize', 'Invert', 'Rotate', 'PosterizeIncreasing', 'SolarizeIncreasing', 'SolarizeAdd', 'ColorIncreasing',
-  'ContrastIncreasing', 'BrightnessIncreasing', 'SharpnessIncreasing', 'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel',
+  'AutoContrast',
+  'Equalize',
+  'Invert',
+  'Rotate',
+  'PosterizeIncreasing',
+  'SolarizeIncreasing',
+  'SolarizeAdd',
+  'ColorIncreasing',
+  'ContrastIncreasing',
+  'BrightnessIncreasing',
+  'SharpnessIncreasing',
+  'ShearX',
+  'ShearY',
+  'TranslateXRel',
+  'TranslateYRel',
 ] as const;
 /** timm's 'weights' set: choice probabilities (ops drawn without replacement). */
 const RAND_WEIGHTED_0: Record<string, number> = {
-  Rotate: 3, ShearX: 2, ShearY: 2, TranslateXRel: 1, TranslateYRel: 1, ColorIncreasing: 0.25, SharpnessIncreasing: 0.25, AutoContrast: 0.25,
-  SolarizeIncreasing: 0.05, SolarizeAdd: 0.05, ContrastIncreasing: 0.05, BrightnessIncreasing: 0.05, Equalize: 0.05, PosterizeIncreasing: 0.05,
+  Rotate: 3,
+  ShearX: 2,
+  ShearY: 2,
+  TranslateXRel: 1,
+  TranslateYRel: 1,
+  ColorIncreasing: 0.25,
+  SharpnessIncreasing: 0.25,
+  AutoContrast: 0.25,
+  SolarizeIncreasing: 0.05,
+  SolarizeAdd: 0.05,
+  ContrastIncreasing: 0.05,
+  BrightnessIncreasing: 0.05,
+  Equalize: 0.05,
+  PosterizeIncreasing: 0.05,
   Invert: 0.05,
 };
 
@@ -57,7 +95,15 @@ export interface RandAugmentParams {
 export function parseRandAugment(config: string): RandAugmentSpec {
   const parts = config.split('-');
   if (parts[0] !== 'rand') throw new Error(`"${config}" must start with "rand-" (e.g. rand-m9-mstd0.5-inc1)`);
-  const spec: RandAugmentSpec = { magnitude: LEVEL_DENOM, numLayers: 2, prob: 0.5, magnitudeStd: 0, magnitudeMax: LEVEL_DENOM, transforms: [], weights: null };
+  const spec: RandAugmentSpec = {
+    magnitude: LEVEL_DENOM,
+    numLayers: 2,
+    prob: 0.5,
+    magnitudeStd: 0,
+    magnitudeMax: LEVEL_DENOM,
+    transforms: [],
+    weights: null,
+  };
   let increasing = false;
   let set: string | null = null;
   for (const part of parts.slice(1)) {
@@ -122,8 +168,16 @@ const OPS: Record<string, OpSpec> = {
   BrightnessIncreasing: { level: enhanceIncreasing, apply: (img, a) => ops.brightness(img, a) },
   Sharpness: { level: enhance, apply: (img, a) => ops.sharpness(img, a) },
   SharpnessIncreasing: { level: enhanceIncreasing, apply: (img, a) => ops.sharpness(img, a) },
-  ShearX: { level: (m, rng) => negate((m / LEVEL_DENOM) * 0.3, rng), apply: (img, a, i, p) => ops.affine(img, [1, a, 0, 0, 1, 0], i, p.fill), geometric: true },
-  ShearY: { level: (m, rng) => negate((m / LEVEL_DENOM) * 0.3, rng), apply: (img, a, i, p) => ops.affine(img, [1, 0, 0, a, 1, 0], i, p.fill), geometric: true },
+  ShearX: {
+    level: (m, rng) => negate((m / LEVEL_DENOM) * 0.3, rng),
+    apply: (img, a, i, p) => ops.affine(img, [1, a, 0, 0, 1, 0], i, p.fill),
+    geometric: true,
+  },
+  ShearY: {
+    level: (m, rng) => negate((m / LEVEL_DENOM) * 0.3, rng),
+    apply: (img, a, i, p) => ops.affine(img, [1, 0, 0, a, 1, 0], i, p.fill),
+    geometric: true,
+  },
   TranslateXRel: {
     level: (m, rng, p) => negate((m / LEVEL_DENOM) * p.translatePct, rng),
     apply: (img, a, i, p) => ops.affine(img, [1, 0, a * img.width, 0, 1, 0], i, p.fill),

@@ -28,7 +28,11 @@ export const randomErasingSchema = z
     prob: z.number().min(0).max(1).default(0.25),
     mode: z.enum(['const', 'rand', 'pixel']).default('pixel'),
     minArea: z.number().gt(0).lt(1).default(0.02),
-    maxArea: z.number().gt(0).lt(1).default(1 / 3),
+    maxArea: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(1 / 3),
     minAspect: z.number().positive().default(0.3),
     maxAspect: z.number().positive().nullable().default(null),
     minCount: z.int().min(1).default(1),

@@ -30,7 +30,8 @@ export async function benGraham(img: RgbImage, cfg: BenGrahamConfig, fov?: Box):
     .blur({ sigma, precision: 'float', minAmplitude: BLUR_MIN_AMPLITUDE })
     .raw({ depth: 'float' })
     .toBuffer();
-  const blurred = buf.byteOffset % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4) : new Float32Array(Uint8Array.from(buf).buffer);
+  const blurred =
+    buf.byteOffset % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4) : new Float32Array(Uint8Array.from(buf).buffer);
   const out = new Uint8Array(data.length);
   const cx = W / 2;
   const cy = H / 2;

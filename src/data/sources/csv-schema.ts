@@ -43,7 +43,7 @@ export const csvSourceSchema = z
       ctx.addIssue({ code: 'custom', path: ['classes'], message: 'classes goes with classColumn; labelColumns already names the classes' });
     }
     if (c.remap !== null && !c.classColumn) {
-      ctx.addIssue({ code: 'custom', path: ['remap'], message: 'remap goes with classColumn (it maps that column\'s values to classes)' });
+      ctx.addIssue({ code: 'custom', path: ['remap'], message: "remap goes with classColumn (it maps that column's values to classes)" });
     }
   });
 

@@ -45,7 +45,8 @@ export function withHeader(rows: TableRows): CsvTable {
   if (rows.rows.length === 0) throw new UserError(`${rows.file} is empty; it needs a header row and one row per image`);
   const [head, ...body] = rows.rows;
   const header = head.values.map((h) => h.trim());
-  const pad = (values: string[]): string[] => (values.length >= header.length ? values : [...values, ...new Array<string>(header.length - values.length).fill('')]);
+  const pad = (values: string[]): string[] =>
+    values.length >= header.length ? values : [...values, ...new Array<string>(header.length - values.length).fill('')];
   return { file: rows.file, header, rows: body.map((r) => ({ values: pad(r.values), line: r.line })) };
 }
 

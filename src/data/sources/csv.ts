@@ -99,7 +99,8 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
     }
     if (splitCol !== undefined && values[splitCol] !== '') {
       const s = splitFromName(values[splitCol]);
-      if (!s) throw new UserError(`${csvFile} row ${line}, column "${table.header[splitCol]}": "${values[splitCol]}" is not a split (train, val or test)`);
+      if (!s)
+        throw new UserError(`${csvFile} row ${line}, column "${table.header[splitCol]}": "${values[splitCol]}" is not a split (train, val or test)`);
       row.split = s;
     }
     return row;
@@ -125,11 +126,7 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
       const k = mapping.classOf(value);
       return k === null ? null : k === undefined ? undefined : mapping.classes[k];
     };
-    classes = cfg.classes
-      ? [...cfg.classes]
-      : mapping
-        ? mapping.classes
-        : sortClassValues([...new Set(values.map((v) => v.value))]);
+    classes = cfg.classes ? [...cfg.classes] : mapping ? mapping.classes : sortClassValues([...new Set(values.map((v) => v.value))]);
     if (!cfg.classes && !mapping) assertNoGap(classes, values, csvFile, classColumn);
     const index = new Map(classes.map((c, i) => [c, i]));
     for (const { values: cells, line } of table.rows) {
@@ -156,7 +153,8 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
     task = classes.length === 2 ? 'binary' : 'multiclass';
   }
   warnings.push(...droppedWarning(dropped.count, table.rows.length, csvFile, dropped.values));
-  if (withoutImage > 0) warnings.push(`${withoutImage} of ${table.rows.length} rows in ${csvFile} have no image in column "${table.header[imageCol]}" and were skipped`);
+  if (withoutImage > 0)
+    warnings.push(`${withoutImage} of ${table.rows.length} rows in ${csvFile} have no image in column "${table.header[imageCol]}" and were skipped`);
 
   // Each image once; every image present (or skipped and reported when the config allows).
   // Keyed by the resolved file, so "x.jpg", "./x.jpg" and "sub/../x.jpg" are one image.
@@ -192,16 +190,25 @@ export async function loadCsvDataset(cfg: CsvSourceConfig): Promise<Dataset> {
           'check data.imagesDir and data.imageExtension, or set data.skipBadImages: true to skip missing images',
       );
     }
-    const names = missing.slice(0, 5).map((m) => m.image).join(', ');
-    warnings.unshift(`${missing.length} of ${rows.length} images listed in ${csvFile} are missing under ${imagesDir} and were skipped: ${names}${missing.length > 5 ? ', ...' : ''}`);
+    const names = missing
+      .slice(0, 5)
+      .map((m) => m.image)
+      .join(', ');
+    warnings.unshift(
+      `${missing.length} of ${rows.length} images listed in ${csvFile} are missing under ${imagesDir} and were skipped: ${names}${missing.length > 5 ? ', ...' : ''}`,
+    );
   }
   if (samples.length === 0) throw new UserError(`none of the images listed in ${csvFile} exist under ${imagesDir}; check data.imagesDir`);
   classes.forEach((name, k) => {
     if (task === 'multilabel' && !samples.some((s) => s.labels![k] === 1)) {
-      throw new UserError(`${csvFile}: column "${name}" has no 1 in any row with an image, so class "${name}" is empty; remove it from data.labelColumns or add images`);
+      throw new UserError(
+        `${csvFile}: column "${name}" has no 1 in any row with an image, so class "${name}" is empty; remove it from data.labelColumns or add images`,
+      );
     }
     if (task !== 'multilabel' && !samples.some((s) => s.label === k)) {
-      throw new UserError(`${csvFile}: no row with an image has class "${name}" in column "${cfg.classColumn}"; remove it from data.classes or add images`);
+      throw new UserError(
+        `${csvFile}: no row with an image has class "${name}" in column "${cfg.classColumn}"; remove it from data.classes or add images`,
+      );
     }
   });
 

@@ -59,7 +59,9 @@ export function readGradedRows(o: GradedRowsOptions): GradedRows {
     if (name === '') throw new UserError(`${o.file} row ${line}: empty "${o.nameColumn}" cell`);
     const k = o.mapping.classOf(grade);
     if (k === undefined) {
-      throw new UserError(`${o.file} row ${line}: ${o.gradeColumn} "${grade}" of ${name} is not ${o.remapped ? `in data.remap (${o.mapping.accepted})` : 'a DR grade 0-4'}`);
+      throw new UserError(
+        `${o.file} row ${line}: ${o.gradeColumn} "${grade}" of ${name} is not ${o.remapped ? `in data.remap (${o.mapping.accepted})` : 'a DR grade 0-4'}`,
+      );
     }
     const earlier = seen.get(stemKey(name));
     if (earlier !== undefined) throw new UserError(`${o.file} rows ${earlier} and ${line} both name image "${name}"; keep one row per image`);

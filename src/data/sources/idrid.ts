@@ -8,7 +8,17 @@ import { Dataset, Sample, Split } from '../types';
 import { CsvTable, findColumnIfAny, readCsvTable } from './csv-table';
 import { fileImageLoaders } from './file-images';
 import { listFiles, listImages, looseName, relativeId, splitFromName, splitFromPath, stemKey } from './files';
-import { assertNoEmptyClass, canonicalValue, ClassMapping, DR_GRADE_NAMES, droppedWarning, gradeMapping, MissingImage, missingImagesWarning, singleLabelTask } from './labels';
+import {
+  assertNoEmptyClass,
+  canonicalValue,
+  ClassMapping,
+  DR_GRADE_NAMES,
+  droppedWarning,
+  gradeMapping,
+  MissingImage,
+  missingImagesWarning,
+  singleLabelTask,
+} from './labels';
 
 const IMAGE_COLUMN = 'Image name';
 
@@ -49,7 +59,9 @@ export async function loadIdridDataset(cfg: IdridSourceConfig): Promise<Dataset>
     if (imageCol !== undefined && col !== undefined) tables.push({ table, col, imageCol, split: splitFromName(path.basename(file)) });
   }
   if (tables.length === 0) {
-    throw new UserError(`data.root: no CSV below ${root} has the columns "${IMAGE_COLUMN}" and "${cfg.labelColumn}" (data.labelColumn); expected IDRiD's "2. Groundtruths" grading CSVs`);
+    throw new UserError(
+      `data.root: no CSV below ${root} has the columns "${IMAGE_COLUMN}" and "${cfg.labelColumn}" (data.labelColumn); expected IDRiD's "2. Groundtruths" grading CSVs`,
+    );
   }
   const mapping = mappingFor(cfg, tables);
 
@@ -74,7 +86,8 @@ export async function loadIdridDataset(cfg: IdridSourceConfig): Promise<Dataset>
       total++;
       const value = values[col];
       const k = mapping.classOf(value);
-      if (k === undefined) throw new UserError(`${table.file} row ${line}, column "${table.header[col]}": "${value}" of ${name} is not a class (${mapping.accepted})`);
+      if (k === undefined)
+        throw new UserError(`${table.file} row ${line}, column "${table.header[col]}": "${value}" of ${name} is not a class (${mapping.accepted})`);
       if (k === null) {
         dropped.count++;
         dropped.values.add(canonicalValue(value));
@@ -84,7 +97,10 @@ export async function loadIdridDataset(cfg: IdridSourceConfig): Promise<Dataset>
       if (split) file = bySplitStem.get(`${split}|${stemKey(name)}`);
       else {
         const all = byStem.get(stemKey(name)) ?? [];
-        if (all.length > 1) throw new UserError(`${table.file} row ${line}: ${name} matches ${all.length} images (${all.map((f) => relativeId(root, f)).join(', ')}); name the label file after its set (Training/Testing)`);
+        if (all.length > 1)
+          throw new UserError(
+            `${table.file} row ${line}: ${name} matches ${all.length} images (${all.map((f) => relativeId(root, f)).join(', ')}); name the label file after its set (Training/Testing)`,
+          );
         file = all[0];
       }
       const origin = `${base} row ${line}`;
@@ -99,7 +115,10 @@ export async function loadIdridDataset(cfg: IdridSourceConfig): Promise<Dataset>
       samples.push(sample);
     }
   }
-  const warnings = [...missingImagesWarning(missing, total, 'the IDRiD grading CSVs', cfg.strict), ...droppedWarning(dropped.count, total, 'the IDRiD grading CSVs', dropped.values)];
+  const warnings = [
+    ...missingImagesWarning(missing, total, 'the IDRiD grading CSVs', cfg.strict),
+    ...droppedWarning(dropped.count, total, 'the IDRiD grading CSVs', dropped.values),
+  ];
   const dataset = { task: singleLabelTask(mapping.classes), classes: mapping.classes, samples };
   assertNoEmptyClass(dataset, root);
   return { source: 'idrid', ...dataset, ...fileImageLoaders(), warnings, missing: missing.map((m) => `${m.name} (${m.origin})`) };

@@ -48,7 +48,9 @@ export async function loadImageFolderDataset(cfg: ImageFolderSourceConfig): Prom
   const folders = [...new Set(parents.flatMap((p) => subfolders(p.dir)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const inside = splitMode ? ` inside ${top.join(', ')}` : '';
   if (folders.length === 0) {
-    throw new UserError(`data.root: ${root} has split folders (${top.join(', ')}) but no class folders in them; put images in ${path.join(root, top[0], '<class name>')}/`);
+    throw new UserError(
+      `data.root: ${root} has split folders (${top.join(', ')}) but no class folders in them; put images in ${path.join(root, top[0], '<class name>')}/`,
+    );
   }
 
   const warnings: string[] = [];
@@ -56,7 +58,9 @@ export async function loadImageFolderDataset(cfg: ImageFolderSourceConfig): Prom
   if (cfg.classes) {
     for (const c of cfg.classes) {
       if (!folders.includes(c)) {
-        throw new UserError(`data.classes: no folder ${path.join(splitMode ? path.join(root, '<split>') : root, c)} for class "${c}"; the class folders${inside} are: ${folders.join(', ')}`);
+        throw new UserError(
+          `data.classes: no folder ${path.join(splitMode ? path.join(root, '<split>') : root, c)} for class "${c}"; the class folders${inside} are: ${folders.join(', ')}`,
+        );
       }
     }
     const ignored = folders.filter((f) => !cfg.classes!.includes(f));

@@ -84,7 +84,8 @@ export async function loadKaggleDrDataset(cfg: KaggleDrSourceConfig): Promise<Da
         samples.push(sample);
       }
     }
-    if (dropped.count > 0) warnings.push(`${dropped.count} images in grade folders ${[...dropped.values].join(', ')} left out: data.remap maps them to null`);
+    if (dropped.count > 0)
+      warnings.push(`${dropped.count} images in grade folders ${[...dropped.values].join(', ')} left out: data.remap maps them to null`);
     missing = [];
     where = root;
   }

@@ -77,7 +77,10 @@ export function missingImagesWarning(missing: MissingImage[], total: number, whe
         'add the images, or set data.strict: false to go on with the images that exist',
     );
   }
-  const names = missing.slice(0, 5).map((m) => m.name).join(', ');
+  const names = missing
+    .slice(0, 5)
+    .map((m) => m.name)
+    .join(', ');
   return [`${missing.length} of ${total} images listed in ${where} are missing and were left out: ${names}${missing.length > 5 ? ', ...' : ''}`];
 }
 

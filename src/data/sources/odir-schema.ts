@@ -14,7 +14,10 @@ export const odirSourceSchema = z.strictObject({
   /** Folder of the fundus images named in Left-Fundus/Right-Fundus, relative to root; default: found below root. */
   imagesDir: z.string().min(1).optional(),
   /** Classes (ODIR letters) in output order; images with none of them are left out and counted. */
-  classes: z.array(z.enum(ODIR_CLASSES)).min(2).default([...ODIR_CLASSES]),
+  classes: z
+    .array(z.enum(ODIR_CLASSES))
+    .min(2)
+    .default([...ODIR_CLASSES]),
   strict: strictField,
 });
 

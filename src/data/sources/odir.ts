@@ -55,7 +55,13 @@ export function odirEyeLabels(cell: string): { classes: Set<OdirClass>; notFundu
   return { classes, notFundus };
 }
 
-const COLUMNS = { id: 'ID', left: 'Left-Fundus', right: 'Right-Fundus', leftKeywords: 'Left-Diagnostic Keywords', rightKeywords: 'Right-Diagnostic Keywords' };
+const COLUMNS = {
+  id: 'ID',
+  left: 'Left-Fundus',
+  right: 'Right-Fundus',
+  leftKeywords: 'Left-Diagnostic Keywords',
+  rightKeywords: 'Right-Diagnostic Keywords',
+};
 
 function isOdirSheet(table: CsvTable): boolean {
   return [COLUMNS.left, COLUMNS.right, COLUMNS.leftKeywords, COLUMNS.rightKeywords].every((c) => findColumnIfAny(table, c) !== undefined);
@@ -71,21 +77,33 @@ function findLabelFile(root: string, warnings: string[]): CsvTable {
     if (isOdirSheet(table)) candidates.push(table);
   }
   if (candidates.length === 0) {
-    throw new UserError(`data.root: no .xlsx or .csv below ${root} has ODIR's columns (ID, Left-Fundus, Right-Fundus, Left-/Right-Diagnostic Keywords); set data.labels`);
+    throw new UserError(
+      `data.root: no .xlsx or .csv below ${root} has ODIR's columns (ID, Left-Fundus, Right-Fundus, Left-/Right-Diagnostic Keywords); set data.labels`,
+    );
   }
   candidates.sort((a, b) => Number(path.extname(b.file) === '.xlsx') - Number(path.extname(a.file) === '.xlsx'));
-  if (candidates.length > 1) warnings.push(`several ODIR annotation files below ${root}; using ${candidates[0].file} (set data.labels to choose another)`);
+  if (candidates.length > 1)
+    warnings.push(`several ODIR annotation files below ${root}; using ${candidates[0].file} (set data.labels to choose another)`);
   return candidates[0];
 }
 
 /** The folder holding the images the sheet names: data.imagesDir, else the one below root that has the first row's image. */
 function findImagesDir(root: string, firstImage: string): string {
-  const dirs = [...new Set(listImages(root, { extensions: new Set(DEFAULT_IMAGE_EXTENSIONS) }).filter((f) => stemKey(f) === stemKey(firstImage)).map((f) => path.dirname(f)))];
+  const dirs = [
+    ...new Set(
+      listImages(root, { extensions: new Set(DEFAULT_IMAGE_EXTENSIONS) })
+        .filter((f) => stemKey(f) === stemKey(firstImage))
+        .map((f) => path.dirname(f)),
+    ),
+  ];
   if (dirs.length === 1) return dirs[0];
   const training = dirs.filter((d) => /train/i.test(path.basename(d)) && !/preprocess/i.test(d));
   if (training.length === 1) return training[0];
-  if (dirs.length === 0) throw new UserError(`data.root: no image ${firstImage} below ${root}; set data.imagesDir to the folder of the fundus images`);
-  throw new UserError(`data.root: ${firstImage} is in several folders (${dirs.map((d) => relativeId(root, d)).join(', ')}); set data.imagesDir to one`);
+  if (dirs.length === 0)
+    throw new UserError(`data.root: no image ${firstImage} below ${root}; set data.imagesDir to the folder of the fundus images`);
+  throw new UserError(
+    `data.root: ${firstImage} is in several folders (${dirs.map((d) => relativeId(root, d)).join(', ')}); set data.imagesDir to one`,
+  );
 }
 
 /**
@@ -180,9 +198,14 @@ export async function loadOdirDataset(cfg: OdirSourceConfig): Promise<Dataset> {
   }
   warnings.push(...missingImagesWarning(missing, eyes, table.file, cfg.strict));
   if (notFundus > 0) warnings.push(`${notFundus} ODIR images are described as "anterior segment image" or "no fundus image" and were left out`);
-  if (noClass > 0) warnings.push(`${noClass} ODIR images have none of the classes ${classes.join(', ')} in their keywords (or only "lens dust", "low image quality", ...) and were left out`);
+  if (noClass > 0)
+    warnings.push(
+      `${noClass} ODIR images have none of the classes ${classes.join(', ')} in their keywords (or only "lens dust", "low image quality", ...) and were left out`,
+    );
   if (disagree > 0) {
-    warnings.push(`${disagree} ODIR patients' N-O flags differ from what their eyes' keywords give (${firstDisagree.join(', ')}${disagree > 3 ? ', ...' : ''}); the per-eye keywords are used`);
+    warnings.push(
+      `${disagree} ODIR patients' N-O flags differ from what their eyes' keywords give (${firstDisagree.join(', ')}${disagree > 3 ? ', ...' : ''}); the per-eye keywords are used`,
+    );
   }
   const dataset = { task: 'multilabel' as const, classes, samples };
   assertNoEmptyClass(dataset, table.file);

@@ -75,7 +75,9 @@ function labelsOf(rows: TableRows): Array<{ key: string; label: number; line: nu
     if (name === '') throw new UserError(`${rows.file} row ${line}: no image name`);
     const n = Number(value);
     if (value === '' || (n !== 0 && n !== 1)) {
-      throw new UserError(`${rows.file} row ${line}: glaucoma label "${value}" of ${name} is not 0 or 1 (1 = glaucoma); fix the row, or list only the ground-truth files in data.labelFiles`);
+      throw new UserError(
+        `${rows.file} row ${line}: glaucoma label "${value}" of ${name} is not 0 or 1 (1 = glaucoma); fix the row, or list only the ground-truth files in data.labelFiles`,
+      );
     }
     out.push({ key: stemKey(name), label: n, line, name });
   }
@@ -95,7 +97,9 @@ function labelsOf(rows: TableRows): Array<{ key: string; label: number; line: nu
 export async function loadRefugeDataset(cfg: RefugeSourceConfig): Promise<Dataset> {
   const root = path.resolve(cfg.root);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new UserError(`data.root: folder not found: ${root}; point it at the REFUGE folder (Training400/, Validation400/, Test400/ and their ground truth)`);
+    throw new UserError(
+      `data.root: folder not found: ${root}; point it at the REFUGE folder (Training400/, Validation400/, Test400/ and their ground truth)`,
+    );
   }
   const labelFiles = cfg.labelFiles ?? listFiles(root, LABEL_FILE_EXTENSIONS, 4);
   const byName = new Map<string, TableLabel>();

@@ -51,7 +51,7 @@ export function stampCircle(c: Canvas, x: number, y: number, r: number, paint: P
   const y0 = max(0, floor(y - reach));
   const y1 = min(c.size - 1, ceil(y + reach));
   // A circle smaller than a pixel still darkens it in proportion to its area.
-  const areaScale = r < 0.5 ? (4 * r * r) : 1;
+  const areaScale = r < 0.5 ? 4 * r * r : 1;
   for (let py = y0; py <= y1; py++) {
     const dy = py + 0.5 - y;
     for (let px = x0; px <= x1; px++) {

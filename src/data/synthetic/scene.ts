@@ -60,11 +60,35 @@ const CDR_GLAUCOMA: [number, number] = [0.6, 0.85];
 
 /** Lesion load per DR level: [microaneurysms, haemorrhages, exudate clusters, cotton-wool spots, new-vessel tufts] as [min, max]. */
 type Load = [[number, number], [number, number], [number, number], [number, number], [number, number]];
-const NO_LESIONS: Load = [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]];
+const NO_LESIONS: Load = [
+  [0, 0],
+  [0, 0],
+  [0, 0],
+  [0, 0],
+  [0, 0],
+];
 const DR_LOAD: Record<'mild' | 'moderate' | 'proliferative', Load> = {
-  mild: [[4, 9], [1, 2], [0, 0], [0, 0], [0, 0]],
-  moderate: [[6, 14], [3, 7], [1, 3], [0, 1], [0, 0]],
-  proliferative: [[6, 14], [5, 10], [2, 4], [1, 3], [1, 2]],
+  mild: [
+    [4, 9],
+    [1, 2],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ],
+  moderate: [
+    [6, 14],
+    [3, 7],
+    [1, 3],
+    [0, 1],
+    [0, 0],
+  ],
+  proliferative: [
+    [6, 14],
+    [5, 10],
+    [2, 4],
+    [1, 3],
+    [1, 2],
+  ],
 };
 
 /** Patient-level look shared by both eyes: pigmentation and disc size. */
@@ -110,7 +134,8 @@ export function drawScene(seed: number, task: SyntheticTask, index: number): Fun
     dr = rng.next() < MULTILABEL_RATE;
   }
   const cupToDisc = rng.uniform(...(glaucoma ? CDR_GLAUCOMA : CDR_HEALTHY));
-  const load: Load = task === 'dr' ? (drGrade === 0 ? NO_LESIONS : drGrade === 1 ? DR_LOAD.mild : DR_LOAD.proliferative) : dr ? DR_LOAD.moderate : NO_LESIONS;
+  const load: Load =
+    task === 'dr' ? (drGrade === 0 ? NO_LESIONS : drGrade === 1 ? DR_LOAD.mild : DR_LOAD.proliferative) : dr ? DR_LOAD.moderate : NO_LESIONS;
 
   // Field of view: jittered position and size.
   const fundus = { x: 0.5 + rng.uniform(-0.04, 0.04), y: 0.5 + rng.uniform(-0.04, 0.04), r: rng.uniform(0.42, 0.47) };
@@ -170,14 +195,21 @@ export function drawScene(seed: number, task: SyntheticTask, index: number): Fun
     const size = R * rng.uniform(0.04, 0.075);
     const blobs = 1 + rng.int(3);
     for (let k = 0; k < blobs; k++) {
-      lesions.push({ kind: 'haemorrhage', x: c.x + rng.uniform(-0.6, 0.6) * size, y: c.y + rng.uniform(-0.6, 0.6) * size, r: size * rng.uniform(0.6, 1) });
+      lesions.push({
+        kind: 'haemorrhage',
+        x: c.x + rng.uniform(-0.6, 0.6) * size,
+        y: c.y + rng.uniform(-0.6, 0.6) * size,
+        r: size * rng.uniform(0.6, 1),
+      });
     }
   }
   for (let i = 0; i < nExu; i++) {
     // Hard exudates come in clusters, often around the macula.
     const nearMacula = rng.next() < 0.6;
     const a = rng.uniform(0, 2 * Math.PI);
-    const c = nearMacula ? { x: macula.x + Math.cos(a) * R * rng.uniform(0.12, 0.3), y: macula.y + Math.sin(a) * R * rng.uniform(0.12, 0.3) } : site();
+    const c = nearMacula
+      ? { x: macula.x + Math.cos(a) * R * rng.uniform(0.12, 0.3), y: macula.y + Math.sin(a) * R * rng.uniform(0.12, 0.3) }
+      : site();
     const n = 3 + rng.int(6);
     for (let k = 0; k < n; k++) {
       lesions.push({ kind: 'exudate', x: c.x + rng.normal() * 0.05 * R, y: c.y + rng.normal() * 0.05 * R, r: R * rng.uniform(0.014, 0.028) });

@@ -143,13 +143,7 @@ export function sensitivitySpecificity(
   const tn = cm[negative][negative];
   const fp = cm[negative][positive];
   return {
-    sensitivity:
-      tp + fn === 0
-        ? undefinedMetric(`positive ${classRef(classes[positive])} has no true case`)
-        : defined(tp / (tp + fn)),
-    specificity:
-      tn + fp === 0
-        ? undefinedMetric(`negative ${classRef(classes[negative])} has no true case`)
-        : defined(tn / (tn + fp)),
+    sensitivity: tp + fn === 0 ? undefinedMetric(`positive ${classRef(classes[positive])} has no true case`) : defined(tp / (tp + fn)),
+    specificity: tn + fp === 0 ? undefinedMetric(`negative ${classRef(classes[negative])} has no true case`) : defined(tn / (tn + fp)),
   };
 }

@@ -89,11 +89,22 @@ export function multilabelMetrics(
 
   const result: MultilabelMetrics = {
     perLabel,
-    macroAuc: meanOfDefined(perLabel.map((r) => r.auc), 'label', 'AUC'),
+    macroAuc: meanOfDefined(
+      perLabel.map((r) => r.auc),
+      'label',
+      'AUC',
+    ),
     microAuc: rocAucFromCounts(thresholdCounts(targets.flat(), probs.flat()), 'the pooled (case, label) pairs'),
-    macroAveragePrecision: meanOfDefined(perLabel.map((r) => r.averagePrecision), 'label', 'average precision'),
+    macroAveragePrecision: meanOfDefined(
+      perLabel.map((r) => r.averagePrecision),
+      'label',
+      'average precision',
+    ),
     averages: {
-      ...averagePrf(perLabel, counts.map((c) => c.support)),
+      ...averagePrf(
+        perLabel,
+        counts.map((c) => c.support),
+      ),
       micro: microPrf(counts),
     },
     subsetAccuracy: n ? defined(exact / n) : undefinedMetric('no case'),

@@ -126,11 +126,6 @@ export function sensitivityAtSpecificityFromCounts(c: ThresholdCounts, specifici
   return defined(tpr[a] + ((tnr[a] - specificity) / (tnr[a] - tnr[b])) * (tpr[b] - tpr[a]));
 }
 
-export function sensitivityAtSpecificity(
-  y: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  specificity: number,
-  subject = 'the data',
-): Metric {
+export function sensitivityAtSpecificity(y: ArrayLike<number>, scores: ArrayLike<number>, specificity: number, subject = 'the data'): Metric {
   return sensitivityAtSpecificityFromCounts(thresholdCounts(y, scores), specificity, subject);
 }

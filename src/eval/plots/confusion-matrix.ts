@@ -48,7 +48,8 @@ export function confusionMatrixSpec(report: MetricsReport, options: { title?: st
   const longest = Math.max(...report.classes.map((c) => c.length));
   const slanted = longest * k > 60;
   const accuracy = report.headline.accuracy;
-  const subtitle = `${report.n} cases; rows: true class, columns: predicted (argmax); shade: share of the row` +
+  const subtitle =
+    `${report.n} cases; rows: true class, columns: predicted (argmax); shade: share of the row` +
     (accuracy && accuracy.value !== null ? `; accuracy ${accuracy.value.toFixed(3)}` : '');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

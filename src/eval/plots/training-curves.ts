@@ -148,7 +148,12 @@ export function trainingCurvesSpec(epochRecords: readonly object[], options: { t
   const span: [number, number] = [Math.min(...epochs) - (perStep ? 0.5 : 0), Math.max(Math.max(...epochs), Math.min(...epochs) + 1)];
   const changes = phaseChanges(records);
   const lrPoints = (r: Record<string, unknown>, i: number) =>
-    perStep ? [{ epoch: epochOf(r, i) - 0.5, value: r.lr_first }, { epoch: epochOf(r, i), value: r.lr_last }] : [{ epoch: epochOf(r, i), value: r.lr }];
+    perStep
+      ? [
+          { epoch: epochOf(r, i) - 0.5, value: r.lr_first },
+          { epoch: epochOf(r, i), value: r.lr_last },
+        ]
+      : [{ epoch: epochOf(r, i), value: r.lr }];
   const lr = records.flatMap((r, i) =>
     lrPoints(r, i).flatMap((p) => (finite(p.value) && p.value > 0 ? [{ epoch: p.epoch, value: p.value, series: 'learning rate' }] : [])),
   );

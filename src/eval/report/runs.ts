@@ -147,7 +147,12 @@ function textTable(rows: string[][]): string {
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   // first column (names) left-aligned, numbers right-aligned
   return rows
-    .map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 

@@ -35,9 +35,7 @@ export function formatClassificationReport(report: MetricsReport, digits = 2): s
   const w = Math.max(9, digits + 6);
   const head = padRight('', nameWidth) + ['precision', 'recall', 'f1-score', 'support'].map((h) => padLeft(h, w) + ' ').join('');
   const line = (name: string, values: (string | null)[], support: number) =>
-    padLeft(name, nameWidth) +
-    values.map((v) => (v === null ? ' '.repeat(w + 1) : numberColumn(v, w))).join('') +
-    padLeft(String(support), w);
+    padLeft(name, nameWidth) + values.map((v) => (v === null ? ' '.repeat(w + 1) : numberColumn(v, w))).join('') + padLeft(String(support), w);
   const out = [head.trimEnd(), ''];
   for (const r of report.perClass) {
     out.push(line(r.class, [cell(r.precision, digits), cell(r.recall, digits), cell(r.f1, digits)], r.support));
@@ -156,9 +154,7 @@ export function formatEpochReport(report: MetricsReport, digits = 3): string {
     );
   }
   const h = report.headline;
-  const summary = SUMMARY_METRICS
-    .filter((k) => h[k] !== undefined)
-    .map((k) => `${metricName(k)} ${cell(h[k], digits)}`);
+  const summary = SUMMARY_METRICS.filter((k) => h[k] !== undefined).map((k) => `${metricName(k)} ${cell(h[k], digits)}`);
   out.push(summary.join(' | '));
   return out.map((l) => l.trimEnd()).join('\n');
 }

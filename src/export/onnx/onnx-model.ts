@@ -31,7 +31,13 @@ const intList = (name: string, ints: number[]): Attr => ({ name, type: ATTR_TYPE
  * NCHW RGB in [0, 1] (the PyTorch convention), transposed once, normalised inside the graph. Convolutions and
  * pooling, NCHW-only in ONNX, are wrapped in transposes that ONNX Runtime's optimiser folds.
  */
-export function toOnnxModel(graph: ExportGraph, normalize: { mean: number[]; std: number[] }, output: 'softmax' | 'sigmoid', metadata: Record<string, string>, producerVersion: string): Uint8Array {
+export function toOnnxModel(
+  graph: ExportGraph,
+  normalize: { mean: number[]; std: number[] },
+  output: 'softmax' | 'sigmoid',
+  metadata: Record<string, string>,
+  producerVersion: string,
+): Uint8Array {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
   let counter = 0;
@@ -44,7 +50,12 @@ export function toOnnxModel(graph: ExportGraph, normalize: { mean: number[]; std
   };
   const one = (opType: string, input: string[], attribute: Attr[] = [], outputName?: string) => add(opType, input, attribute, outputName)[0];
   const tensor = (name: string, dtype: 'float32' | 'int32' | 'int64', dims: number[], values: ArrayLike<number>): string => {
-    const data = dtype === 'float32' ? Float32Array.from(values) : dtype === 'int32' ? Int32Array.from(values) : BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
+    const data =
+      dtype === 'float32'
+        ? Float32Array.from(values)
+        : dtype === 'int32'
+          ? Int32Array.from(values)
+          : BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
     initializers.push({ name, dims, dataType: ONNX_TYPE[dtype], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return name;
   };
@@ -58,16 +69,36 @@ export function toOnnxModel(graph: ExportGraph, normalize: { mean: number[]; std
   };
   const nhwc = one('Transpose', [INPUT_NAME], [intList('perm', [0, 2, 3, 1])], 'input_nhwc');
   const centred = one('Sub', [nhwc, tensor('normalize_mean', 'float32', [3], normalize.mean)]);
-  const normalized = one('Mul', [centred, tensor('normalize_inv_std', 'float32', [3], normalize.std.map((s) => 1 / s))], [], 'normalized');
+  const normalized = one(
+    'Mul',
+    [
+      centred,
+      tensor(
+        'normalize_inv_std',
+        'float32',
+        [3],
+        normalize.std.map((s) => 1 / s),
+      ),
+    ],
+    [],
+    'normalized',
+  );
   for (const t of graph.tensors) tensor(t.name, t.dtype, t.shape, t.values);
   const ctx: Ctx = { add, one, tensor, i64, dims, fresh };
-  for (const n of graph.nodes) emitNode(n, n.inputs.map((x) => (x === INPUT_NAME ? normalized : x)), ctx);
+  for (const n of graph.nodes)
+    emitNode(
+      n,
+      n.inputs.map((x) => (x === INPUT_NAME ? normalized : x)),
+      ctx,
+    );
   one('Identity', [graph.output], [], 'logits');
   one(output === 'softmax' ? 'Softmax' : 'Sigmoid', ['logits'], output === 'softmax' ? [int('axis', -1)] : [], 'probabilities');
   const size = staticDim(graph.input.shape[1], 'input');
   const valueInfo = (name: string, shape: (number | string)[]) => ({
     name,
-    type: { tensorType: { elemType: ONNX_TYPE.float32, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: { elemType: ONNX_TYPE.float32, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+    },
   });
   const numClasses = staticDim(graph.nodes[graph.nodes.length - 1].outputShapes[0][1], 'output');
   const Model = modelProto();
@@ -98,7 +129,20 @@ interface Ctx {
 }
 
 const BINARY: Record<string, string> = { Add: 'Add', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min', Pow: 'Pow' };
-const UNARY: Record<string, string> = { Sqrt: 'Sqrt', Erf: 'Erf', Sigmoid: 'Sigmoid', Relu: 'Relu', Exp: 'Exp', Tanh: 'Tanh', Neg: 'Neg', Abs: 'Abs', Log: 'Log', Identity: 'Identity', Reciprocal: 'Reciprocal', Softplus: 'Softplus' };
+const UNARY: Record<string, string> = {
+  Sqrt: 'Sqrt',
+  Erf: 'Erf',
+  Sigmoid: 'Sigmoid',
+  Relu: 'Relu',
+  Exp: 'Exp',
+  Tanh: 'Tanh',
+  Neg: 'Neg',
+  Abs: 'Abs',
+  Log: 'Log',
+  Identity: 'Identity',
+  Reciprocal: 'Reciprocal',
+  Softplus: 'Softplus',
+};
 const CAST: Record<string, number> = { float32: ONNX_TYPE.float32, int32: ONNX_TYPE.int32, bool: ONNX_TYPE.bool };
 
 function emitNode(n: GraphNode, inputs: string[], c: Ctx): void {
@@ -119,7 +163,8 @@ function emitNode(n: GraphNode, inputs: string[], c: Ctx): void {
     case 'Transpose':
       return void c.one('Transpose', inputs, [intList('perm', a.perm as number[])], out);
     case 'BatchMatMul': {
-      const swap = (x: string, r: number) => c.one('Transpose', [x], [intList('perm', [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])]);
+      const swap = (x: string, r: number) =>
+        c.one('Transpose', [x], [intList('perm', [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])]);
       const lhs = a.transposeA ? swap(inputs[0], n.inputShapes[0].length) : inputs[0];
       const rhs = a.transposeB ? swap(inputs[1], n.inputShapes[1].length) : inputs[1];
       return void c.one('MatMul', [lhs, rhs], [], out);
@@ -137,7 +182,10 @@ function emitNode(n: GraphNode, inputs: string[], c: Ctx): void {
     case 'SplitV': {
       const axis = positiveAxis(a.axis as number, rank);
       const splits = a.numOrSizeSplits;
-      const sizes = typeof splits === 'number' ? new Array<number>(splits).fill(staticDim(n.outputShapes[0][axis], out)) : (splits as Dim[]).map((d) => staticDim(d, out));
+      const sizes =
+        typeof splits === 'number'
+          ? new Array<number>(splits).fill(staticDim(n.outputShapes[0][axis], out))
+          : (splits as Dim[]).map((d) => staticDim(d, out));
       const outs = c.add('Split', [inputs[0], c.i64(sizes)], [int('axis', axis)], out.replace(/:\d+$/, ''), sizes.length);
       if (outs.length === 1) c.one('Identity', outs, [], out);
       return;
@@ -155,7 +203,12 @@ function emitNode(n: GraphNode, inputs: string[], c: Ctx): void {
       const depthwise = n.kernel === 'DepthwiseConv2dNative';
       let weight = c.one('Transpose', [inputs[1]], [intList('perm', depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1])]);
       if (depthwise) weight = c.one('Reshape', [weight, c.i64([cin * cout, 1, kh, kw])]);
-      const attrs = [intList('strides', pair(a.strides)), intList('dilations', pair(a.dilations ?? 1)), intList('pads', onnxPads(n, [kh, kw], out)), intList('kernel_shape', [kh, kw])];
+      const attrs = [
+        intList('strides', pair(a.strides)),
+        intList('dilations', pair(a.dilations ?? 1)),
+        intList('pads', onnxPads(n, [kh, kw], out)),
+        intList('kernel_shape', [kh, kw]),
+      ];
       if (depthwise) attrs.push(int('group', cin));
       const y = c.one('Conv', [toNchw(inputs[0], c), weight], attrs);
       return void c.one('Transpose', [y], [intList('perm', [0, 2, 3, 1])], out);
@@ -209,4 +262,3 @@ function onnxPads(n: GraphNode, kernel: [number, number], where: string): number
   });
   return [pads[0][0], pads[1][0], pads[0][1], pads[1][1]];
 }
-

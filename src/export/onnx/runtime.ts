@@ -18,7 +18,9 @@ export function onnxRuntime(): Ort {
     cached = (main ? main.require(file) : require(file)) as Ort;
     return cached;
   } catch (e) {
-    throw new UserError(`running an ONNX model needs onnxruntime-node, which is not installed here (${(e as Error).message.split('\n')[0]}): ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node`);
+    throw new UserError(
+      `running an ONNX model needs onnxruntime-node, which is not installed here (${(e as Error).message.split('\n')[0]}): ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node`,
+    );
   }
 }
 

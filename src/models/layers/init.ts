@@ -12,7 +12,10 @@ export class Initializer {
    * @param skip build zero tensors instead of drawing (fast: for weights that are loaded right after,
    *   and for counting parameters of large variants).
    */
-  constructor(seed: number, private readonly skip = false) {
+  constructor(
+    seed: number,
+    private readonly skip = false,
+  ) {
     this.rng = Rng.create(seed, 'init');
   }
 

@@ -85,13 +85,11 @@ export abstract class Module {
 
   /** The child at a dotted path, e.g. "blocks.3". */
   child(path: string): Module {
-    let m: Module = this;
-    for (const part of path.split('.')) {
+    return path.split('.').reduce<Module>((m, part) => {
       const next = m.children.get(part);
       if (!next) throw new Error(`no module "${path}"`);
-      m = next;
-    }
-    return m;
+      return next;
+    }, this);
   }
 
   /** Every module in the tree, depth first, with its dotted path. */

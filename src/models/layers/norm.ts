@@ -45,7 +45,9 @@ export class BatchNorm2d extends Module {
     if (!this.training || this.frozen) {
       const fused = batchNormActFixed(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, gamma, beta, eps, activation);
       if (fused) return fused;
-      return tf.tidy(() => activate(tf.batchNorm4d(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, eps), activation));
+      return tf.tidy(() =>
+        activate(tf.batchNorm4d(x4, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, beta, gamma, eps), activation),
+      );
     }
     const fused = batchNormActTraining(x4, gamma, beta, eps, activation);
     if (fused) {
@@ -56,7 +58,11 @@ export class BatchNorm2d extends Module {
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x4, [0, 1, 2]);
       // Running statistics are state, not part of the loss: update them from detached copies.
-      this.updateRunningStats(x4, tf.tidy(() => tf.clone(mean)), variance);
+      this.updateRunningStats(
+        x4,
+        tf.tidy(() => tf.clone(mean)),
+        variance,
+      );
       return activate(tf.batchNorm4d(x4, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps), activation);
     });
   }

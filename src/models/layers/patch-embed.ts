@@ -11,7 +11,12 @@ export class PatchEmbed extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(readonly patchSize: number, readonly inChans: number, readonly embedDim: number, init: Initializer) {
+  constructor(
+    readonly patchSize: number,
+    readonly inChans: number,
+    readonly embedDim: number,
+    init: Initializer,
+  ) {
     super();
     // timm's ViT init leaves the patch projection at PyTorch's conv default (lecun-uniform-like).
     const fanIn = patchSize * patchSize * inChans;
@@ -29,10 +34,7 @@ export class PatchEmbed extends Module {
       const gh = Math.floor(h / p);
       const gw = Math.floor(w / p);
       const cropped = gh * p === h && gw * p === w ? x : tf.slice(x, [0, 0, 0, 0], [b, gh * p, gw * p, c]);
-      const patches = tf.reshape(
-        tf.transpose(tf.reshape(cropped, [b * gh, p, gw, p * c]), [0, 2, 1, 3]),
-        [b * gh * gw, p * p * c],
-      );
+      const patches = tf.reshape(tf.transpose(tf.reshape(cropped, [b * gh, p, gw, p * c]), [0, 2, 1, 3]), [b * gh * gw, p * p * c]);
       const y = tf.add(tf.matMul(patches as tf.Tensor2D, tf.reshape(this.weight, [p * p * c, this.embedDim]) as tf.Tensor2D), this.bias);
       return tf.reshape(y, [b, gh * gw, this.embedDim]) as tf.Tensor3D;
     });

@@ -7,7 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
   return tf.tidy(() => {
-    const padded = padding > 0 ? tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]], -Infinity) : x;
+    const padded =
+      padding > 0
+        ? tf.pad(
+            x,
+            [
+              [0, 0],
+              [padding, padding],
+              [padding, padding],
+              [0, 0],
+            ],
+            -Infinity,
+          )
+        : x;
     return tf.maxPool(padded, kernel, stride, 'valid');
   });
 }

@@ -19,7 +19,9 @@ export function concatRows(parts: HostTensor[], what: string): HostTensor {
   const tail = parts[0].shape.slice(1).join(',');
   for (const p of parts) {
     if (p.dtype !== 'float32' || p.shape.slice(1).join(',') !== tail) {
-      throw new UserError(`${what}: cannot concatenate ${parts.map((q) => `${q.dtype} [${q.shape.join(', ')}]`).join(', ')}; the weights are not a consistent checkpoint`);
+      throw new UserError(
+        `${what}: cannot concatenate ${parts.map((q) => `${q.dtype} [${q.shape.join(', ')}]`).join(', ')}; the weights are not a consistent checkpoint`,
+      );
     }
   }
   const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));

@@ -64,7 +64,13 @@ export const hfSwinv2NameMap: NameMap = (dict) => {
   for (const [target, parts] of qkv.entries()) {
     const weights = ['query', 'key', 'value'].map((r) => parts.get(`${r}.weight`));
     if (weights.every((p) => p)) {
-      out.set(`${target}.qkv.weight`, concatRows(weights.map((p) => p!.tensor), `${target}.qkv.weight`));
+      out.set(
+        `${target}.qkv.weight`,
+        concatRows(
+          weights.map((p) => p!.tensor),
+          `${target}.qkv.weight`,
+        ),
+      );
     } else {
       for (const p of weights) if (p) out.set(p.name, p.tensor);
     }

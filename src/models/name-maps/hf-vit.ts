@@ -66,7 +66,13 @@ export const hfVitNameMap: NameMap = (dict) => {
     for (const kind of ['weight', 'bias']) {
       const roles = ['query', 'key', 'value'].map((r) => parts.get(`${r}.${kind}`));
       if (roles.every((p) => p)) {
-        out.set(`${target}.${kind}`, concatRows(roles.map((p) => p!.tensor), `${target}.${kind}`));
+        out.set(
+          `${target}.${kind}`,
+          concatRows(
+            roles.map((p) => p!.tensor),
+            `${target}.${kind}`,
+          ),
+        );
       } else {
         // An incomplete set: leave what there is under its own names for the loader to report.
         for (const p of roles) if (p) out.set(p.name, p.tensor);

@@ -116,7 +116,10 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
     return text;
   };
   const signedLittleEndian = (b: Uint8Array): number | bigint => {
-    if (b.length > MAX_LONG_BYTES) fail(`pickle integer of ${b.length} bytes at byte ${pos - b.length} is above the ${MAX_LONG_BYTES}-byte limit; a weight file holds no such number`);
+    if (b.length > MAX_LONG_BYTES)
+      fail(
+        `pickle integer of ${b.length} bytes at byte ${pos - b.length} is above the ${MAX_LONG_BYTES}-byte limit; a weight file holds no such number`,
+      );
     if (b.length === 0) return 0;
     // One hex parse instead of a shift per byte, which is quadratic in the length.
     let v = BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
@@ -378,7 +381,8 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
       case '\x93': {
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail(`pickle STACK_GLOBAL at byte ${at} names no string module/name; the file is corrupt`);
+        if (typeof module !== 'string' || typeof name !== 'string')
+          fail(`pickle STACK_GLOBAL at byte ${at} names no string module/name; the file is corrupt`);
         stack.push(hooks.findGlobal(module as string, name as string));
         break;
       }
@@ -398,7 +402,8 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
         const kwargs = pop();
         const args = pop();
         const cls = pop();
-        if (!(kwargs instanceof Map) || kwargs.size > 0) fail(`pickle NEWOBJ_EX of ${describeValue(cls)} passes keyword arguments, which fundus-train does not read`);
+        if (!(kwargs instanceof Map) || kwargs.size > 0)
+          fail(`pickle NEWOBJ_EX of ${describeValue(cls)} passes keyword arguments, which fundus-train does not read`);
         stack.push(call(cls, args, 'NEWOBJ_EX'));
         break;
       }
@@ -408,7 +413,8 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
         if (target instanceof PyObject) target.state = state;
         // Attributes on a dict (OrderedDict._metadata of a state dict) or on a tensor (Python
         // attributes of a Parameter) do not change the values; they are dropped.
-        else if (!(target instanceof Map) && !isHostTensor(target)) fail(`pickle BUILD sets the state of ${describeValue(target)}, which fundus-train does not read`);
+        else if (!(target instanceof Map) && !isHostTensor(target))
+          fail(`pickle BUILD sets the state of ${describeValue(target)}, which fundus-train does not read`);
         break;
       }
       case 'Q':
@@ -421,7 +427,9 @@ export function unpickle(bytes: Uint8Array, source: string, hooks: UnpickleHooks
       default: {
         const name = OPCODE_NAMES[op];
         if (name) fail(`pickle uses opcode ${name} (byte ${at}), which fundus-train does not read; only tensors and containers are read`);
-        fail(`unknown pickle opcode 0x${op.charCodeAt(0).toString(16).padStart(2, '0')} at byte ${at}; the file is corrupt or not a PyTorch checkpoint`);
+        fail(
+          `unknown pickle opcode 0x${op.charCodeAt(0).toString(16).padStart(2, '0')} at byte ${at}; the file is corrupt or not a PyTorch checkpoint`,
+        );
       }
     }
   }

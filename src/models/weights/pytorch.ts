@@ -114,15 +114,19 @@ export function readPytorchCheckpoint(file: string): PyValue {
     }
     const byteOrderEntry = zip.entries.get(`${prefix}byteorder`);
     const byteOrder = byteOrderEntry ? Buffer.from(zip.read(byteOrderEntry)).toString('latin1').trim() : 'little';
-    if (byteOrder !== 'little' && byteOrder !== 'big') throw new UserError(`${file}: unknown byte order "${printable(byteOrder)}" in ${printable(byteOrderEntry!.name)}`);
+    if (byteOrder !== 'little' && byteOrder !== 'big')
+      throw new UserError(`${file}: unknown byte order "${printable(byteOrder)}" in ${printable(byteOrderEntry!.name)}`);
 
     const storages = new Map<string, PyNative<Storage>>();
     const loadStorage = (pid: PyValue): PyValue => {
       if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
-        throw new UserError(`${file}: data.pkl refers to an object that is not a storage (${describeValue(pid)}); only tensors and containers are read`);
+        throw new UserError(
+          `${file}: data.pkl refers to an object that is not a storage (${describeValue(pid)}); only tensors and containers are read`,
+        );
       }
       const [, type, key, , numel] = pid;
-      const element = type instanceof PyGlobal && type.qualname.startsWith('torch.') ? lookup(STORAGE_TYPES, type.qualname.slice('torch.'.length)) : undefined;
+      const element =
+        type instanceof PyGlobal && type.qualname.startsWith('torch.') ? lookup(STORAGE_TYPES, type.qualname.slice('torch.'.length)) : undefined;
       if (!element) {
         throw new UserError(`${file}: storage of type ${describeValue(type)} is not one fundus-train reads`);
       }
@@ -130,7 +134,10 @@ export function readPytorchCheckpoint(file: string): PyValue {
       const cached = storages.get(key);
       if (cached) return cached;
       const entry = zip.entries.get(`${prefix}data/${key}`);
-      if (!entry) throw new UserError(`${file}: storage ${printable(key)} is missing from the archive (${printable(`${prefix}data/${key}`)}); the file is incomplete`);
+      if (!entry)
+        throw new UserError(
+          `${file}: storage ${printable(key)} is missing from the archive (${printable(`${prefix}data/${key}`)}); the file is incomplete`,
+        );
       const width = ELEMENT_BYTES[element];
       if (entry.size < numel * width) {
         throw new UserError(`${file}: storage ${printable(key)} holds ${entry.size} bytes but data.pkl says ${numel} elements of ${element}`);
@@ -248,7 +255,9 @@ function findTorchGlobal(file: string, budget: CopyBudget, module: string, name:
       return inert(qualname);
   }
   if (module === 'torch' && (lookup(STORAGE_TYPES, name) || lookup(TORCH_DTYPES, name))) return new PyGlobal(qualname);
-  throw new UserError(`${file} is not a plain PyTorch state dict: it references ${qualname}; only tensors and containers are read (save model.state_dict() rather than the model)`);
+  throw new UserError(
+    `${file} is not a plain PyTorch state dict: it references ${qualname}; only tensors and containers are read (save model.state_dict() rather than the model)`,
+  );
 }
 
 function intList(file: string, what: string, v: PyValue): number[] {
@@ -290,11 +299,16 @@ function rebuildTensor(
   if (typeof offsetValue !== 'number' || !Number.isSafeInteger(offsetValue) || offsetValue < 0) {
     throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has storage offset ${describeValue(offsetValue)}`);
   }
-  if (stride.length !== size.length) throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has ${size.length} sizes but ${stride.length} strides`);
+  if (stride.length !== size.length)
+    throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has ${size.length} sizes but ${stride.length} strides`);
   let element = storage.element;
   if (dtypeValue !== undefined) {
-    const dtype = dtypeValue instanceof PyGlobal && dtypeValue.qualname.startsWith('torch.') ? lookup(TORCH_DTYPES, dtypeValue.qualname.slice(6)) : undefined;
-    if (!dtype) throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has dtype ${describeValue(dtypeValue)}, which fundus-train does not read`);
+    const dtype =
+      dtypeValue instanceof PyGlobal && dtypeValue.qualname.startsWith('torch.') ? lookup(TORCH_DTYPES, dtypeValue.qualname.slice(6)) : undefined;
+    if (!dtype)
+      throw new UserError(
+        `${file}: a tensor of storage ${printable(storage.key)} has dtype ${describeValue(dtypeValue)}, which fundus-train does not read`,
+      );
     element = dtype;
   }
   const width = ELEMENT_BYTES[element];
@@ -309,7 +323,9 @@ function rebuildTensor(
   }
   // Only a view with repeated elements (stride 0, overlapping strides) can be larger than its storage.
   if (count > MAX_VIEW_ELEMENTS) {
-    throw new UserError(`${file}: a tensor of storage ${printable(storage.key)} has shape [${size.join(', ')}], too large to be a weight; the file is corrupt`);
+    throw new UserError(
+      `${file}: a tensor of storage ${printable(storage.key)} has shape [${size.join(', ')}], too large to be a weight; the file is corrupt`,
+    );
   }
   const whole = decodedStorage(storage, element, budget);
   if (isContiguous(size, stride)) {

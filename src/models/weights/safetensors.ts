@@ -84,20 +84,25 @@ function isCount(v: unknown): v is number {
 
 function parseEntry(file: string, name: string, raw: unknown, dataLength: number): SafetensorsEntry {
   const where = `tensor "${printable(name)}"`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, `${where} is not a {dtype, shape, data_offsets} object in the header`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(file, `${where} is not a {dtype, shape, data_offsets} object in the header`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== 'string') fail(file, `${where} has no dtype in the header`);
   const kind = Object.hasOwn(FILE_DTYPES, dtype) ? FILE_DTYPES[dtype] : undefined;
   if (!kind) fail(file, `${where} has dtype ${printable(dtype)}, which fundus-train does not read (it reads ${Object.keys(FILE_DTYPES).join(', ')})`);
   if (Array.isArray(shape) && shape.length > MAX_RANK) fail(file, `${where} has ${shape.length} dimensions, above the limit of ${MAX_RANK}`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(file, `${where} has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    fail(file, `${where} has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     fail(file, `${where} has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with 0 <= begin <= end`);
   }
   const [begin, end] = offsets as number[];
   const expected = elementCount(shape) * kind.bytes;
   if (end - begin !== expected) {
-    fail(file, `${where} has shape [${shape.join(', ')}] of ${dtype}, which needs ${expected} bytes, but its data_offsets [${begin}, ${end}] span ${end - begin}`);
+    fail(
+      file,
+      `${where} has shape [${shape.join(', ')}] of ${dtype}, which needs ${expected} bytes, but its data_offsets [${begin}, ${end}] span ${end - begin}`,
+    );
   }
   if (end > dataLength) {
     fail(file, `${where} has data_offsets [${begin}, ${end}] past the end of the data (${dataLength} bytes); the file is truncated or corrupt`);
@@ -121,13 +126,21 @@ function checkCoverage(file: string, entries: SafetensorsEntry[], dataLength: nu
   let covered = 0;
   let previous: SafetensorsEntry | undefined;
   for (const e of entries) {
-    if (e.begin < covered) fail(file, `tensor "${printable(e.name)}" (bytes ${e.begin}..${e.end}) overlaps tensor "${printable(previous!.name)}" (bytes ${previous!.begin}..${previous!.end})`);
-    if (e.begin > covered) fail(file, `${e.begin - covered} bytes before tensor "${printable(e.name)}" belong to no tensor; the header does not index the data`);
+    if (e.begin < covered)
+      fail(
+        file,
+        `tensor "${printable(e.name)}" (bytes ${e.begin}..${e.end}) overlaps tensor "${printable(previous!.name)}" (bytes ${previous!.begin}..${previous!.end})`,
+      );
+    if (e.begin > covered)
+      fail(file, `${e.begin - covered} bytes before tensor "${printable(e.name)}" belong to no tensor; the header does not index the data`);
     covered = e.end;
     previous = e;
   }
   if (covered !== dataLength) {
-    fail(file, `the last ${dataLength - covered} bytes of the data belong to no tensor; the header does not index the data (is the file a safetensors file?)`);
+    fail(
+      file,
+      `the last ${dataLength - covered} bytes of the data belong to no tensor; the header does not index the data (is the file a safetensors file?)`,
+    );
   }
 }
 
@@ -137,14 +150,18 @@ function readHeaderFrom(range: FileRange): SafetensorsHeader {
   const lengthBytes = range.read(0, 8, 'the header length');
   const length = new DataView(lengthBytes.buffer).getBigUint64(0, true);
   if (length > BigInt(range.size - 8)) {
-    fail(file, `safetensors header length ${length} runs past the end of the file (${range.size} bytes); the file is truncated or not a safetensors file`);
+    fail(
+      file,
+      `safetensors header length ${length} runs past the end of the file (${range.size} bytes); the file is truncated or not a safetensors file`,
+    );
   }
   const n = Number(length);
   if (n > MAX_HEADER_BYTES) fail(file, `safetensors header length ${n} is above the 100 MB limit; the file is corrupt`);
   const headerBytes = Buffer.from(range.read(8, n, 'the header'));
   // Every tensor has a "data_offsets" key: counting them first refuses a huge header without parsing it.
   let offsets = 0;
-  for (let at = headerBytes.indexOf('"data_offsets"'); at >= 0 && offsets <= MAX_ENTRIES; at = headerBytes.indexOf('"data_offsets"', at + 1)) offsets++;
+  for (let at = headerBytes.indexOf('"data_offsets"'); at >= 0 && offsets <= MAX_ENTRIES; at = headerBytes.indexOf('"data_offsets"', at + 1))
+    offsets++;
   if (offsets > MAX_ENTRIES) fail(file, `safetensors header lists more than ${MAX_ENTRIES} tensors, the limit; the file is corrupt`);
   let json: unknown;
   try {
@@ -156,7 +173,8 @@ function readHeaderFrom(range: FileRange): SafetensorsHeader {
   const dataStart = 8 + n;
   const dataLength = range.size - dataStart;
   const tensorCount = Object.keys(json as Record<string, unknown>).filter((k) => k !== '__metadata__').length;
-  if (tensorCount > MAX_ENTRIES) fail(file, `safetensors header lists ${tensorCount} tensors, above the limit of ${MAX_ENTRIES}; the file is corrupt`);
+  if (tensorCount > MAX_ENTRIES)
+    fail(file, `safetensors header lists ${tensorCount} tensors, above the limit of ${MAX_ENTRIES}; the file is corrupt`);
   const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
@@ -182,11 +200,26 @@ function decode(entry: SafetensorsEntry, bytes: Uint8Array): HostTensor {
   const shape = entry.shape;
   switch (entry.dtype) {
     case 'F16':
-      return { dtype: 'float32', shape, data: float16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2)), sourceDType: 'F16' };
+      return {
+        dtype: 'float32',
+        shape,
+        data: float16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2)),
+        sourceDType: 'F16',
+      };
     case 'BF16':
-      return { dtype: 'float32', shape, data: bfloat16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2)), sourceDType: 'BF16' };
+      return {
+        dtype: 'float32',
+        shape,
+        data: bfloat16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2)),
+        sourceDType: 'BF16',
+      };
     case 'F64':
-      return { dtype: 'float32', shape, data: float64ToFloat32(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)), sourceDType: 'F64' };
+      return {
+        dtype: 'float32',
+        shape,
+        data: float64ToFloat32(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)),
+        sourceDType: 'F64',
+      };
     default: {
       const host = FILE_DTYPES[entry.dtype].host;
       return { dtype: host, shape, data: viewAs(host, bytes) };

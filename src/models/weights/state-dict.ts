@@ -75,14 +75,20 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
 
   for (;;) {
     if (visited.has(current)) {
-      throw new UserError(`${source} holds a dict that contains itself at ${where()}, so no state dict can be found there; the file is corrupt or crafted`);
+      throw new UserError(
+        `${source} holds a dict that contains itself at ${where()}, so no state dict can be found there; the file is corrupt or crafted`,
+      );
     }
     if (path.length > MAX_WRAPPER_DEPTH) {
-      throw new UserError(`${source} nests its weights more than ${MAX_WRAPPER_DEPTH} dicts deep (at ${where().slice(0, 200)}...); expected a state dict`);
+      throw new UserError(
+        `${source} nests its weights more than ${MAX_WRAPPER_DEPTH} dicts deep (at ${where().slice(0, 200)}...); expected a state dict`,
+      );
     }
     visited.add(current);
     if (!(current instanceof Map)) {
-      throw new UserError(`${source} holds ${describeValue(current)} at ${where()}, not a dict of tensors; expected a state dict (torch.save(model.state_dict(), path))`);
+      throw new UserError(
+        `${source} holds ${describeValue(current)} at ${where()}, not a dict of tensors; expected a state dict (torch.save(model.state_dict(), path))`,
+      );
     }
     const dict: Map<PyValue, PyValue> = current;
     if ([...dict.values()].some(isHostTensor)) break;
@@ -94,7 +100,8 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
       const known = new Map<PyValue, boolean>();
       const holders = keys.filter((k): k is string => typeof k === 'string' && containsTensor(dict.get(k) as PyValue, known, 0));
       if (holders.length !== 1) {
-        const hint = holders.length > 1 ? `several entries hold tensors (${summarise(holders.map((h) => printable(h)))}); extract one` : 'no tensors found';
+        const hint =
+          holders.length > 1 ? `several entries hold tensors (${summarise(holders.map((h) => printable(h)))}); extract one` : 'no tensors found';
         throw new UserError(
           `${source} holds no state dict at ${where()} (keys: ${summarise(keyNames)}): ${hint}; expected tensors or one of ${WRAPPER_KEYS.join(', ')}`,
         );
@@ -117,12 +124,14 @@ export function normaliseStateDict(content: PyValue | StateDict, source: string)
 
   let names = [...stateDict.keys()];
   let stripped = false;
-  for (let again = true; again; ) {
+  for (let again = true; again;) {
     again = false;
     for (const prefix of WRAPPER_PREFIXES) {
       if (names.length > 0 && names.every((n) => n.startsWith(prefix))) {
         names = names.map((n) => n.slice(prefix.length));
-        notes.push(`removed the "${prefix}" prefix from all ${names.length} names (a model saved inside ${prefix === 'module.' ? 'DataParallel' : 'torch.compile'})`);
+        notes.push(
+          `removed the "${prefix}" prefix from all ${names.length} names (a model saved inside ${prefix === 'module.' ? 'DataParallel' : 'torch.compile'})`,
+        );
         stripped = again = true;
       }
     }

@@ -95,14 +95,16 @@ export class ZipArchive {
       // Zip64 sizes live in extra field 0x0001, each present only where the 32-bit field is saturated.
       let e = p + 46 + nameLength;
       const extraEnd = e + extraLength;
-      if (extraEnd + commentLength > directorySize) this.fail(`zip directory entry ${i} (${printable(name)}) runs past the end of the directory; the file is corrupt`);
+      if (extraEnd + commentLength > directorySize)
+        this.fail(`zip directory entry ${i} (${printable(name)}) runs past the end of the directory; the file is corrupt`);
       while (e + 4 <= extraEnd) {
         const id = view.getUint16(e, true);
         const length = view.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
           const next = (): number => {
-            if (q + 8 > e + 4 + length || q + 8 > extraEnd) this.fail(`zip entry ${printable(name)} has a truncated zip64 extra field; the file is corrupt`);
+            if (q + 8 > e + 4 + length || q + 8 > extraEnd)
+              this.fail(`zip entry ${printable(name)} has a truncated zip64 extra field; the file is corrupt`);
             const v = Number(view.getBigUint64(q, true));
             q += 8;
             return v;
@@ -144,7 +146,9 @@ export class ZipArchive {
       bytes = this.range.read(dataOffset, entry.size, `zip entry ${printable(entry.name)}`);
     } else if (entry.method === 8) {
       if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-        this.fail(`zip entry ${printable(entry.name)} declares ${entry.size} bytes from ${entry.compressedSize} compressed, more than deflate can produce; the file is corrupt`);
+        this.fail(
+          `zip entry ${printable(entry.name)} declares ${entry.size} bytes from ${entry.compressedSize} compressed, more than deflate can produce; the file is corrupt`,
+        );
       }
       const compressed = this.range.read(dataOffset, entry.compressedSize, `zip entry ${printable(entry.name)}`);
       let inflated: Buffer;
@@ -152,10 +156,12 @@ export class ZipArchive {
         // Never more than the declared size: a deflate bomb stops there instead of filling memory.
         inflated = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.size) });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.fail(`zip entry ${printable(entry.name)} inflates to more than its declared ${entry.size} bytes; the file is corrupt`);
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+          this.fail(`zip entry ${printable(entry.name)} inflates to more than its declared ${entry.size} bytes; the file is corrupt`);
         this.fail(`zip entry ${printable(entry.name)} does not inflate (${(e as Error).message})`);
       }
-      if (inflated.byteLength !== entry.size) this.fail(`zip entry ${printable(entry.name)} inflates to ${inflated.byteLength} bytes, not ${entry.size}`);
+      if (inflated.byteLength !== entry.size)
+        this.fail(`zip entry ${printable(entry.name)} inflates to ${inflated.byteLength} bytes, not ${entry.size}`);
       bytes = new Uint8Array(new ArrayBuffer(inflated.byteLength));
       bytes.set(inflated);
     } else {

@@ -21,7 +21,12 @@ export function k8sManifest(plan: Plan, options: K8sOptions = {}): string {
   const job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: plan.study.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52) },
+    metadata: {
+      name: plan.study
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .slice(0, 52),
+    },
     spec: {
       completionMode: 'Indexed',
       completions: plan.rows.length,

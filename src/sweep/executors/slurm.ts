@@ -45,7 +45,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Compresses sorted indices into sbatch's array syntax: 0-3,5,7-8. */
 export function arraySpec(indices: readonly number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < indices.length; ) {
+  for (let i = 0; i < indices.length;) {
     let j = i;
     while (j + 1 < indices.length && indices[j + 1] === indices[j] + 1) j++;
     parts.push(i === j ? String(indices[i]) : `${indices[i]}-${indices[j]}`);

@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../../../src/backend/wasm';
-import { adamStepFused, batchNormActFixed, batchNormActTraining, channelGateFused, geluFused, layerNormFused, NormActivation, spatialMeanFused } from '../../../src/backend/ops';
+import {
+  adamStepFused,
+  batchNormActFixed,
+  batchNormActTraining,
+  channelGateFused,
+  geluFused,
+  layerNormFused,
+  NormActivation,
+  spatialMeanFused,
+} from '../../../src/backend/ops';
 import { fusedKernelAvailable } from '../../../src/backend/ops/native-active';
 import { FusedKernel } from '../../../src/backend/fused-kernel-names';
 import { setOptimizationsEnabled } from '../../../src/backend/optimizations';
@@ -42,7 +51,8 @@ const bnShapes = [
 ];
 
 describeWithGradients.each(bnShapes.flatMap((s) => (['identity', 'silu'] as NormActivation[]).map((a) => [s.join('×'), a, s] as const)))(
-  'batch norm + activation in training, x %s, %s', (_, activation, shape) => {
+  'batch norm + activation in training, x %s, %s',
+  (_, activation, shape) => {
     // A mean far from zero checks that the one-pass statistics do not cancel.
     const x = { ...randomTensor(shape, 1), values: randomTensor(shape, 1).values.map((v, i) => 3 * v + (i % shape[3]) * 2 - 5) };
     const gamma = randomTensor([shape[3]], 2);
@@ -120,7 +130,10 @@ describeWithGradients.each([[[2, 5, 7]], [[3, 192]], [[1, 4, 13]], [[2, 3, 1]]])
 
 describeWithGradients('GELU', () => {
   // Wide values: both tails (where x·Φ(x) underflows towards 0 and where it approaches x) and odd sizes.
-  const spread = (shape: number[], seed: number): HostTensor => ({ ...randomTensor(shape, seed), values: randomTensor(shape, seed).values.map((v) => 4 * v) });
+  const spread = (shape: number[], seed: number): HostTensor => ({
+    ...randomTensor(shape, seed),
+    values: randomTensor(shape, seed).values.map((v) => 4 * v),
+  });
 
   test.each([[[7]], [[3, 5, 11]], [[2, 64]]])('x·Φ(x) and its gradient match tfjs erf on cpu, shape %j', async (shape) => {
     const x = spread(shape, 12);

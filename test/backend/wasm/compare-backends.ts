@@ -56,12 +56,8 @@ export function build(h: HostTensor): tf.Tensor {
   return tf.tensor(h.values, h.shape, h.dtype);
 }
 
-
 /** Runs `compute` on `backend` and returns its outputs as host arrays (shapes checked by the caller). */
-export async function runOn(
-  backend: BackendUnderTest,
-  compute: () => tf.Tensor | tf.Tensor[],
-): Promise<{ shape: number[]; values: Float32Array }[]> {
+export async function runOn(backend: BackendUnderTest, compute: () => tf.Tensor | tf.Tensor[]): Promise<{ shape: number[]; values: Float32Array }[]> {
   await tf.setBackend(backend);
   const out = tf.tidy(compute);
   const list = Array.isArray(out) ? out : [out];

@@ -44,10 +44,7 @@ describeWithGradients.each(cases.map((c) => [label(c), c] as const))('conv2d gra
     registerWasmTrainingKernels();
     const x = randomTensor([c.batch, ...c.size, c.inC], 1);
     const w = randomTensor([...c.kernel, c.inC, c.outC], 2);
-    const errors = await wasmVsCpu(weightedGradients(
-      ([xv, wv]) => tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, c.stride, c.pad),
-      [x, w],
-    ));
+    const errors = await wasmVsCpu(weightedGradients(([xv, wv]) => tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, c.stride, c.pad), [x, w]));
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
   });
@@ -60,8 +57,19 @@ test('kernel called directly: NCHW, explicit padding, ceil rounding match cpu', 
     { x: [1, 3, 7, 6], dy: [1, 4, 4, 3], attrs: { strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4] } },
     // explicit asymmetric padding: rows 7+1+2 → (10−3)/1+1 = 8, cols 6+2+0 → (8−2)/2+1 = 4
     {
-      x: [2, 7, 6, 3], dy: [2, 8, 4, 2],
-      attrs: { strides: [1, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]], dataFormat: 'NHWC', filterShape: [3, 2, 3, 2] },
+      x: [2, 7, 6, 3],
+      dy: [2, 8, 4, 2],
+      attrs: {
+        strides: [1, 2],
+        pad: [
+          [0, 0],
+          [1, 2],
+          [2, 0],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        filterShape: [3, 2, 3, 2],
+      },
     },
     // pad 1 with ceil rounding reads one row/column beyond the padded input: (7+2−3)/2+1 = 4
     { x: [1, 7, 7, 2], dy: [1, 4, 4, 3], attrs: { strides: 2, pad: 1, dimRoundingMode: 'ceil', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] } },
@@ -69,9 +77,9 @@ test('kernel called directly: NCHW, explicit padding, ceil rounding match cpu', 
   for (const [i, r] of runs.entries()) {
     const x = randomTensor(r.x, 10 + i);
     const dy = randomTensor(r.dy, 20 + i);
-    const [error] = await wasmVsCpu(() => tf.engine().runKernel(
-      tf.Conv2DBackpropFilter, { x: build(x), dy: build(dy) }, r.attrs as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor);
+    const [error] = await wasmVsCpu(
+      () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: build(x), dy: build(dy) }, r.attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+    );
     expect(error).toBeLessThan(TOLERANCE);
   }
 });

@@ -25,16 +25,31 @@ test.each([
   { what: '4×4 patches, stride 4', x: [2, 8, 12, 3], f: [4, 4, 3, 6], dy: [2, 2, 3, 6], attrs: { strides: 4, pad: 'valid' } },
   { what: 'stride 2 valid, rows left uncovered', x: [1, 8, 8, 2], f: [3, 3, 2, 3], dy: [1, 3, 3, 3], attrs: { strides: 2, pad: 'valid' } },
   {
-    what: 'explicit asymmetric padding', x: [2, 7, 6, 3], f: [3, 2, 3, 2], dy: [2, 8, 4, 2],
-    attrs: { strides: [1, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+    what: 'explicit asymmetric padding',
+    x: [2, 7, 6, 3],
+    f: [3, 2, 3, 2],
+    dy: [2, 8, 4, 2],
+    attrs: {
+      strides: [1, 2],
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    },
   },
   { what: 'pad 1 with ceil rounding', x: [1, 7, 7, 2], f: [3, 3, 2, 3], dy: [1, 4, 4, 3], attrs: { strides: 2, pad: 1, dimRoundingMode: 'ceil' } },
 ])('called directly, matches cpu: $what', async (r) => {
   const dy = randomTensor(r.dy, 1);
   const f = randomTensor(r.f, 2);
-  const [error] = await wasmVsCpu(() => tf.engine().runKernel(
-    tf.Conv2DBackpropInput, { dy: build(dy), filter: build(f) },
-    { ...r.attrs, dataFormat: 'NHWC', inputShape: r.x } as unknown as tf.NamedAttrMap,
-  ) as tf.Tensor);
+  const [error] = await wasmVsCpu(
+    () =>
+      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: build(dy), filter: build(f) }, {
+        ...r.attrs,
+        dataFormat: 'NHWC',
+        inputShape: r.x,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  );
   expect(error).toBeLessThan(TOLERANCE);
 });

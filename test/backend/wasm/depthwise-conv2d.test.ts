@@ -44,10 +44,9 @@ describeWithGradients.each(cases.map((c) => [label(c), c] as const))('depthwiseC
     registerWasmTrainingKernels();
     const x = randomTensor([c.batch, ...c.size, c.channels], 3);
     const w = randomTensor([...c.kernel, c.channels, c.multiplier], 4);
-    const errors = await wasmVsCpu(weightedGradients(
-      ([xv, wv]) => tf.depthwiseConv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, c.stride, c.pad),
-      [x, w],
-    ));
+    const errors = await wasmVsCpu(
+      weightedGradients(([xv, wv]) => tf.depthwiseConv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, c.stride, c.pad), [x, w]),
+    );
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
   });
@@ -58,19 +57,41 @@ describe('depthwise gradient kernels called directly', () => {
     registerWasmTrainingKernels();
     const runs = [
       { x: [2, 9, 7, 3], f: [3, 3, 3, 2], dy: [2, 5, 4, 6], attrs: { strides: 2, pad: 'same', dilations: 1 } },
-      { x: [1, 7, 6, 2], f: [3, 2, 2, 1], dy: [1, 8, 3, 2], attrs: { strides: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dilations: 1 } },
+      {
+        x: [1, 7, 6, 2],
+        f: [3, 2, 2, 1],
+        dy: [1, 8, 3, 2],
+        attrs: {
+          strides: [1, 2],
+          pad: [
+            [0, 0],
+            [1, 2],
+            [0, 1],
+            [0, 0],
+          ],
+          dilations: 1,
+        },
+      },
       { x: [1, 7, 7, 2], f: [3, 3, 2, 2], dy: [1, 4, 4, 4], attrs: { strides: 2, pad: 1, dimRoundingMode: 'ceil', dilations: 1 } },
     ];
     for (const [i, r] of runs.entries()) {
       const x = randomTensor(r.x, 30 + i);
       const f = randomTensor(r.f, 40 + i);
       const dy = randomTensor(r.dy, 50 + i);
-      const [filterError] = await wasmVsCpu(() => tf.engine().runKernel(
-        tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dy) }, { ...r.attrs, filterShape: r.f } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor);
-      const [inputError] = await wasmVsCpu(() => tf.engine().runKernel(
-        tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dy), filter: build(f) }, { ...r.attrs, inputShape: r.x } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor);
+      const [filterError] = await wasmVsCpu(
+        () =>
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dy) }, {
+            ...r.attrs,
+            filterShape: r.f,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      );
+      const [inputError] = await wasmVsCpu(
+        () =>
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dy), filter: build(f) }, {
+            ...r.attrs,
+            inputShape: r.x,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      );
       expect(filterError).toBeLessThan(TOLERANCE);
       expect(inputError).toBeLessThan(TOLERANCE);
     }
@@ -92,16 +113,28 @@ describe('depthwise gradient kernels called directly', () => {
     const attrs = { strides: 1, pad: r.pad, dilations: dilation };
 
     const [wasmDx, wasmDw] = await runOn('wasm', () => [
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dyHost), filter: build(f) },
-        { ...attrs, inputShape: r.x } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dyHost) },
-        { ...attrs, filterShape: r.f } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dyHost), filter: build(f) }, {
+        ...attrs,
+        inputShape: r.x,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dyHost) }, {
+        ...attrs,
+        filterShape: r.f,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
     ]);
     const [cpuDx, cpuDwDilated] = await runOn('cpu', () => [
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dyHost), filter: build(dilated) },
-        { strides: 1, pad: r.pad, dilations: 1, inputShape: r.x } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dyHost) },
-        { strides: 1, pad: r.pad, dilations: 1, filterShape: dilated.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: build(dyHost), filter: build(dilated) }, {
+        strides: 1,
+        pad: r.pad,
+        dilations: 1,
+        inputShape: r.x,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: build(x), dy: build(dyHost) }, {
+        strides: 1,
+        pad: r.pad,
+        dilations: 1,
+        filterShape: dilated.shape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
     ]);
     expect(wasmDx.shape).toEqual(r.x);
     expect(relativeError(wasmDx.values, cpuDx.values)).toBeLessThan(TOLERANCE);
@@ -119,7 +152,7 @@ function dilateFilter(f: HostTensor, d: number): HostTensor {
   const values = new Float32Array(shape[0] * shape[1] * c * m);
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
-      for (let k = 0; k < c * m; k++) values[((i * d) * shape[1] + j * d) * c * m + k] = f.values[(i * fw + j) * c * m + k];
+      for (let k = 0; k < c * m; k++) values[(i * d * shape[1] + j * d) * c * m + k] = f.values[(i * fw + j) * c * m + k];
     }
   }
   return { shape, values, dtype: 'float32' };
@@ -133,7 +166,7 @@ function takeTaps(f: HostTensor, d: number): HostTensor {
   const values = new Float32Array(fh * fw * c * m);
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
-      for (let k = 0; k < c * m; k++) values[(i * fw + j) * c * m + k] = f.values[((i * d) * w + j * d) * c * m + k];
+      for (let k = 0; k < c * m; k++) values[(i * fw + j) * c * m + k] = f.values[(i * d * w + j * d) * c * m + k];
     }
   }
   return { shape: [fh, fw, c, m], values, dtype: 'float32' };

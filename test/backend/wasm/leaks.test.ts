@@ -33,14 +33,30 @@ test('each added or replaced kernel, called directly, leaves nothing behind', ()
   const bias = tf.ones([4]);
   expectFlat(() => {
     const outs = [
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dyConv },
-        { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 6] } as unknown as tf.NamedAttrMap),
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy: dyDepthwise },
-        { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 4, 2] } as unknown as tf.NamedAttrMap),
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: dyDepthwise, filter },
-        { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 9, 8, 4] } as unknown as tf.NamedAttrMap),
-      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dyConv, filter: convFilter },
-        { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 9, 8, 4] } as unknown as tf.NamedAttrMap),
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dyConv }, {
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NHWC',
+        filterShape: [3, 3, 4, 6],
+      } as unknown as tf.NamedAttrMap),
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy: dyDepthwise }, {
+        strides: 2,
+        pad: 'same',
+        dilations: 1,
+        filterShape: [3, 3, 4, 2],
+      } as unknown as tf.NamedAttrMap),
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: dyDepthwise, filter }, {
+        strides: 2,
+        pad: 'same',
+        dilations: 1,
+        inputShape: [2, 9, 8, 4],
+      } as unknown as tf.NamedAttrMap),
+      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dyConv, filter: convFilter }, {
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NHWC',
+        inputShape: [2, 9, 8, 4],
+      } as unknown as tf.NamedAttrMap),
       tf.engine().runKernel(tf.UnsortedSegmentSum, { x, segmentIds: ids }, { numSegments: 3 }),
       tf.matMul(tokens, tokens, true, false),
       tf.fused.matMul({ a: tokens, b: tokens, transposeA: true, bias, activation: 'relu' }),

@@ -23,10 +23,18 @@ test('the matrix-product overrides wrap the shipped kernels once, however often 
 
 /** [m, k] · [k, n] per batch, laid out for the given transposes. */
 function operandShapes(batch: number[], m: number, k: number, n: number, tA: boolean, tB: boolean): [number[], number[]] {
-  return [[...batch, ...(tA ? [k, m] : [m, k])], [...batch, ...(tB ? [n, k] : [k, n])]];
+  return [
+    [...batch, ...(tA ? [k, m] : [m, k])],
+    [...batch, ...(tB ? [n, k] : [k, n])],
+  ];
 }
 
-const transposes = [[false, false], [false, true], [true, false], [true, true]] as const;
+const transposes = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
 const sizes = [
   { what: '2-D, rewritten', batch: [] as number[], m: 40, k: 50, n: 30 },
   { what: '2-D below the rewrite threshold (shipped kernel)', batch: [], m: 7, k: 9, n: 5 },
@@ -37,18 +45,23 @@ const sizes = [
 
 describeWithGradients('matMul gradient on wasm equals cpu', () => {
   test.each(transposes.flatMap(([tA, tB]) => sizes.map((s) => [tA, tB, s.what, s] as const)))(
-    'transposeA %s, transposeB %s, %s', async (tA, tB, _, s) => {
+    'transposeA %s, transposeB %s, %s',
+    async (tA, tB, _, s) => {
       registerWasmTrainingKernels();
       const [aShape, bShape] = operandShapes(s.batch, s.m, s.k, s.n, tA, tB);
       const errors = await wasmVsCpu(weightedGradients(([a, b]) => tf.matMul(a, b, tA, tB), [randomTensor(aShape, 1), randomTensor(bShape, 2)]));
       expect(errors).toHaveLength(2);
       for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
-    });
+    },
+  );
 });
 
 test.each(transposes)('batched product with one side shared by every batch, transposeA %s, transposeB %s', async (tA, tB) => {
   registerWasmTrainingKernels();
-  for (const [sharedA, sharedB] of [[false, true], [true, false]]) {
+  for (const [sharedA, sharedB] of [
+    [false, true],
+    [true, false],
+  ]) {
     const [aShape, bShape] = operandShapes([4], 30, 35, 40, tA, tB);
     const a = randomTensor(sharedA ? aShape.slice(1) : aShape, 3);
     const b = randomTensor(sharedB ? [1, ...bShape.slice(1)] : bShape, 4);
@@ -60,7 +73,8 @@ test.each(transposes)('batched product with one side shared by every batch, tran
 describe('fused matMul on wasm equals cpu', () => {
   const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
   test.each(transposes.flatMap(([tA, tB]) => activations.map((act) => [tA, tB, act] as const)))(
-    'transposeA %s, transposeB %s, activation %s: single and batched products, with bias', async (tA, tB, activation) => {
+    'transposeA %s, transposeB %s, activation %s: single and batched products, with bias',
+    async (tA, tB, activation) => {
       registerWasmTrainingKernels();
       for (const batch of [[], [3]]) {
         const [aShape, bShape] = operandShapes(batch, 30, 40, 35, tA, tB);
@@ -68,19 +82,33 @@ describe('fused matMul on wasm equals cpu', () => {
         const b = randomTensor(bShape, 6);
         const bias = randomTensor([35], 7);
         const prelu = randomTensor([35], 8);
-        const [error] = await wasmVsCpu(() => tf.fused.matMul({
-          a: build(a), b: build(b), transposeA: tA, transposeB: tB, bias: build(bias), activation,
-          preluActivationWeights: activation === 'prelu' ? build(prelu) : undefined, leakyreluAlpha: 0.15,
-        }));
+        const [error] = await wasmVsCpu(() =>
+          tf.fused.matMul({
+            a: build(a),
+            b: build(b),
+            transposeA: tA,
+            transposeB: tB,
+            bias: build(bias),
+            activation,
+            preluActivationWeights: activation === 'prelu' ? build(prelu) : undefined,
+            leakyreluAlpha: 0.15,
+          }),
+        );
         expect(error).toBeLessThan(TOLERANCE);
       }
-    });
+    },
+  );
 
   test('a bias of rank 2, which the shipped kernel rejects', async () => {
     registerWasmTrainingKernels();
-    const [error] = await wasmVsCpu(() => tf.fused.matMul({
-      a: build(randomTensor([20, 30], 9)), b: build(randomTensor([30, 25], 10)), bias: build(randomTensor([20, 25], 11)), activation: 'relu',
-    }));
+    const [error] = await wasmVsCpu(() =>
+      tf.fused.matMul({
+        a: build(randomTensor([20, 30], 9)),
+        b: build(randomTensor([30, 25], 10)),
+        bias: build(randomTensor([20, 25], 11)),
+        activation: 'relu',
+      }),
+    );
     expect(error).toBeLessThan(TOLERANCE);
   });
 
@@ -88,10 +116,12 @@ describe('fused matMul on wasm equals cpu', () => {
     test.each(transposes)('transposeA %s, transposeB %s, relu with bias', async (tA, tB) => {
       registerWasmTrainingKernels();
       const [aShape, bShape] = operandShapes([2], 30, 40, 35, tA, tB);
-      const errors = await wasmVsCpu(weightedGradients(
-        ([a, b, bias]) => tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation: 'relu' }),
-        [randomTensor(aShape, 12), randomTensor(bShape, 13), randomTensor([35], 14)],
-      ));
+      const errors = await wasmVsCpu(
+        weightedGradients(
+          ([a, b, bias]) => tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation: 'relu' }),
+          [randomTensor(aShape, 12), randomTensor(bShape, 13), randomTensor([35], 14)],
+        ),
+      );
       expect(errors).toHaveLength(3);
       for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
     });

@@ -25,8 +25,7 @@ describeWithGradients('a small conv net trains on wasm', () => {
     });
     const x = build(images) as tf.Tensor4D;
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 2);
-    const init = (shape: number[], seed: number, scale: number): tf.Variable =>
-      tf.variable(tf.mul(build(randomTensor(shape, seed, 'init')), scale));
+    const init = (shape: number[], seed: number, scale: number): tf.Variable => tf.variable(tf.mul(build(randomTensor(shape, seed, 'init')), scale));
     const params = {
       stem: init([3, 3, 3, 8], 1, 0.3), // conv 3×3 stride 2: Conv2DBackpropFilter
       depthwise: init([3, 3, 8, 2], 2, 0.3), // depthwise, multiplier 2: both depthwise gradient kernels

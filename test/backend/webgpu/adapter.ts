@@ -32,7 +32,7 @@ export function describeIfAdapter(): jest.Describe {
     offerSoftwareVulkanInJest();
     return describe;
   }
-  // eslint-disable-next-line no-console
+
   console.log(`skipping the webgpu tests: ${reason}`);
   return describe.skip;
 }

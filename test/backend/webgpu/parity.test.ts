@@ -13,7 +13,11 @@ function timmKwargsToArgs(kwargs: Record<string, unknown>): Record<string, unkno
 }
 
 const all = fs.existsSync(FIXTURES_DIR)
-  ? fs.readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.io.safetensors')).map((f) => f.replace(/\.io\.safetensors$/, '')).sort()
+  ? fs
+      .readdirSync(FIXTURES_DIR)
+      .filter((f) => f.endsWith('.io.safetensors'))
+      .map((f) => f.replace(/\.io\.safetensors$/, ''))
+      .sort()
   : [];
 
 /**
@@ -25,8 +29,9 @@ const FAST_ON_SOFTWARE = ['vit_small_patch14_dinov2_d2'];
 const full = process.env.FUNDUS_WEBGPU_FULL_PARITY === '1';
 const fixtures = full ? all : all.filter((f) => FAST_ON_SOFTWARE.includes(f));
 if (!full && all.length > fixtures.length) {
-  // eslint-disable-next-line no-console
-  console.log(`webgpu parity: skipping ${all.filter((f) => !fixtures.includes(f)).join(', ')} (minutes each on a software adapter; FUNDUS_WEBGPU_FULL_PARITY=1 runs them)`);
+  console.log(
+    `webgpu parity: skipping ${all.filter((f) => !fixtures.includes(f)).join(', ')} (minutes each on a software adapter; FUNDUS_WEBGPU_FULL_PARITY=1 runs them)`,
+  );
 }
 
 describeIfExists(FIXTURES_DIR)('parity with timm reference outputs on webgpu', () => {
@@ -36,15 +41,19 @@ describeIfExists(FIXTURES_DIR)('parity with timm reference outputs on webgpu', (
     });
     afterAll(() => releaseBackend());
 
-    test.each(fixtures)('%s: logits and pre-logits within 1e-4 relative, no leak', async (fixture) => {
-      expect(tf.getBackend()).toBe('webgpu');
-      const run = await runFixtureAsync(fixture, timmKwargsToArgs);
-      expect(run.report.missing).toEqual([]);
-      expect(run.report.mismatched).toEqual([]);
-      expect(run.errLogits).toBeLessThan(1e-4);
-      expect(run.errPreLogits).toBeLessThan(1e-4);
-      expect(run.leaked).toBe(0);
-      run.model.dispose();
-    }, 600_000);
+    test.each(fixtures)(
+      '%s: logits and pre-logits within 1e-4 relative, no leak',
+      async (fixture) => {
+        expect(tf.getBackend()).toBe('webgpu');
+        const run = await runFixtureAsync(fixture, timmKwargsToArgs);
+        expect(run.report.missing).toEqual([]);
+        expect(run.report.mismatched).toEqual([]);
+        expect(run.errLogits).toBeLessThan(1e-4);
+        expect(run.errPreLogits).toBeLessThan(1e-4);
+        expect(run.leaked).toBe(0);
+        run.model.dispose();
+      },
+      600_000,
+    );
   });
 });

@@ -15,7 +15,6 @@ describeIfAdapter()('selecting webgpu', () => {
     const attempt = auto.tried.find((t) => t.name === 'webgpu');
     expect(attempt).toBeDefined();
     if (auto.adapter?.software == null) {
-      // eslint-disable-next-line no-console
       console.log(`a real GPU adapter is present (${auto.adapter?.name}): the software-adapter half of this test does not apply`);
       return;
     }

@@ -11,11 +11,24 @@ import { describeIfAdapter } from './adapter';
 /** One small model per registered family (every kind of layer the family uses, few channels). */
 const FAMILIES: { family: string; model: string; imageSize: number; args?: Record<string, unknown> }[] = [
   {
-    family: 'efficientnet', model: 'test_efficientnet', imageSize: 32,
-    args: { headChannels: 32, stages: [{ block: 'ds', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0.25 }, { block: 'ir', repeats: 1, kernel: 5, stride: 2, expand: 2, channels: 16, seRatio: 0.25 }] },
+    family: 'efficientnet',
+    model: 'test_efficientnet',
+    imageSize: 32,
+    args: {
+      headChannels: 32,
+      stages: [
+        { block: 'ds', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0.25 },
+        { block: 'ir', repeats: 1, kernel: 5, stride: 2, expand: 2, channels: 16, seRatio: 0.25 },
+      ],
+    },
   },
   { family: 'vit', model: 'test_vit', imageSize: 32, args: { depth: 2 } },
-  { family: 'swin', model: 'swinv2_tiny_window8_256', imageSize: 32, args: { embedDim: 16, depths: [1, 1, 1, 1], numHeads: [1, 1, 2, 2], windowSize: 2 } },
+  {
+    family: 'swin',
+    model: 'swinv2_tiny_window8_256',
+    imageSize: 32,
+    args: { embedDim: 16, depths: [1, 1, 1, 1], numHeads: [1, 1, 2, 2], windowSize: 2 },
+  },
   { family: 'resnet', model: 'resnet50', imageSize: 32, args: { layers: [1, 1, 1, 1], channels: [8, 8, 16, 16], stemWidth: 8 } },
   { family: 'densenet', model: 'densenet121', imageSize: 32, args: { growthRate: 4, blockConfig: [1, 1, 1, 1], bnSize: 2 } },
   { family: 'vgg', model: 'vgg16', imageSize: 32, args: { features: [8, 'M', 16, 'M'], mlpHidden: 16, mlpKernel: 1 } },
@@ -30,7 +43,12 @@ async function lossCurve(spec: (typeof FAMILIES)[number], steps: number): Promis
   const counts: number[] = [];
   try {
     // The trainer's own step (train/step.ts), full fine-tuning.
-    const step = new TrainStep({ model, optimizer, lossFn: lossFunction('cross-entropy', 0), entries: paramGroups(model, { classifierOnly: false, layerDecay: null }) });
+    const step = new TrainStep({
+      model,
+      optimizer,
+      lossFn: lossFunction('cross-entropy', 0),
+      entries: paramGroups(model, { classifierOnly: false, layerDecay: null }),
+    });
     model.setTraining(true);
     for (let i = 0; i < steps; i++) {
       losses.push(await step.run({ x, y }, { seed: 3, key: `webgpu:${i}` }));
@@ -47,17 +65,21 @@ async function lossCurve(spec: (typeof FAMILIES)[number], steps: number): Promis
 describeIfAdapter()('training on webgpu (software adapter where there is no GPU)', () => {
   afterAll(() => releaseBackend());
 
-  test.each(FAMILIES)('$family: 3 Adam steps match cpu within 1e-4, tensor count flat', async (spec) => {
-    await initBackend('cpu');
-    const cpu = await lossCurve(spec, 3);
-    const info = await initBackend('webgpu');
-    expect(tf.getBackend()).toBe('webgpu');
-    expect(info.adapter).toBeDefined();
-    const gpu = await lossCurve(spec, 3);
-    // eslint-disable-next-line no-console
-    console.log(`${spec.family}: cpu ${cpu.losses.map((l) => l.toFixed(6)).join(' ')} | webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(' ')}`);
-    for (let i = 0; i < 3; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i])).toBeLessThan(1e-4);
-    expect(cpu.losses[2]).not.toBeCloseTo(cpu.losses[0], 6);
-    expect(gpu.counts[2]).toBe(gpu.counts[1]);
-  }, 240_000);
+  test.each(FAMILIES)(
+    '$family: 3 Adam steps match cpu within 1e-4, tensor count flat',
+    async (spec) => {
+      await initBackend('cpu');
+      const cpu = await lossCurve(spec, 3);
+      const info = await initBackend('webgpu');
+      expect(tf.getBackend()).toBe('webgpu');
+      expect(info.adapter).toBeDefined();
+      const gpu = await lossCurve(spec, 3);
+
+      console.log(`${spec.family}: cpu ${cpu.losses.map((l) => l.toFixed(6)).join(' ')} | webgpu ${gpu.losses.map((l) => l.toFixed(6)).join(' ')}`);
+      for (let i = 0; i < 3; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i])).toBeLessThan(1e-4);
+      expect(cpu.losses[2]).not.toBeCloseTo(cpu.losses[0], 6);
+      expect(gpu.counts[2]).toBe(gpu.counts[1]);
+    },
+    240_000,
+  );
 });

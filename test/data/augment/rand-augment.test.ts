@@ -1,7 +1,14 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { applyOp, opArgument, parseRandAugment, randAugment, RandAugmentParams, RAND_INCREASING_TRANSFORMS } from '../../../src/data/augment/rand-augment';
+import {
+  applyOp,
+  opArgument,
+  parseRandAugment,
+  randAugment,
+  RandAugmentParams,
+  RAND_INCREASING_TRANSFORMS,
+} from '../../../src/data/augment/rand-augment';
 import { RgbImage } from '../../../src/data/types';
 import { Rng } from '../../../src/util/random';
 
@@ -21,12 +28,15 @@ interface Case {
 describe("RandAugment ops equal timm's (Pillow) output bit for bit", () => {
   // Pillow's integer tables, float32 blends and double-precision resampling (Geometry.c) are all
   // reproducible, the geometric ops with both bilinear and bicubic filters included.
-  test.each((ref.cases as Case[]).map((c): [string, Case] => [`${c.op}(${c.arg ?? ''}${c.interpolation ? `, ${c.interpolation}` : ''})`, c]))('%s', (_n, c: Case) => {
-    const before = Buffer.from(image.data);
-    const out = applyOp(c.op, image, c.arg ?? 0, c.interpolation ?? 'bicubic', params);
-    expect(sha256(out.data)).toBe(c.sha256);
-    expect(Buffer.from(image.data).equals(before)).toBe(true); // the input is never changed
-  });
+  test.each((ref.cases as Case[]).map((c): [string, Case] => [`${c.op}(${c.arg ?? ''}${c.interpolation ? `, ${c.interpolation}` : ''})`, c]))(
+    '%s',
+    (_n, c: Case) => {
+      const before = Buffer.from(image.data);
+      const out = applyOp(c.op, image, c.arg ?? 0, c.interpolation ?? 'bicubic', params);
+      expect(sha256(out.data)).toBe(c.sha256);
+      expect(Buffer.from(image.data).equals(before)).toBe(true); // the input is never changed
+    },
+  );
 
   test("each op's argument at magnitude 9 is timm's", () => {
     const rngAlways = (v: number): Rng => ({ next: () => v }) as unknown as Rng;
@@ -45,7 +55,13 @@ describe('RandAugment policy', () => {
     const s = parseRandAugment('rand-m9-mstd0.5-inc1');
     expect(s).toMatchObject({ magnitude: 9, numLayers: 2, prob: 0.5, magnitudeStd: 0.5, magnitudeMax: 10, weights: null });
     expect(s.transforms).toEqual([...RAND_INCREASING_TRANSFORMS]);
-    expect(parseRandAugment('rand-n3-m7-p1-mstd101-mmax8')).toMatchObject({ numLayers: 3, magnitude: 7, prob: 1, magnitudeStd: Infinity, magnitudeMax: 8 });
+    expect(parseRandAugment('rand-n3-m7-p1-mstd101-mmax8')).toMatchObject({
+      numLayers: 3,
+      magnitude: 7,
+      prob: 1,
+      magnitudeStd: Infinity,
+      magnitudeMax: 8,
+    });
     expect(parseRandAugment('rand-tweights').weights!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(() => parseRandAugment('auto-m9')).toThrow(/must start with "rand-"/);
     expect(() => parseRandAugment('rand-x3')).toThrow(/unknown section "x3"/);

@@ -18,9 +18,18 @@ function solid(side: number, rgb: number[]): RgbImage {
 describe('benGraham', () => {
   it('turns a flat image into grey 128 (nothing differs from its local average), for small and large radii', async () => {
     const out = await benGraham(solid(100, [180, 90, 30]), cfg);
-    for (const [x, y] of [[50, 50], [30, 60], [5, 5]]) expect(at(out, x, y)).toEqual([128, 128, 128]);
+    for (const [x, y] of [
+      [50, 50],
+      [30, 60],
+      [5, 5],
+    ])
+      expect(at(out, x, y)).toEqual([128, 128, 128]);
     const big = await benGraham(solid(300, [250, 128, 10]), { ...cfg, radius: 150 });
-    for (const [x, y] of [[150, 150], [100, 200]]) expect(at(big, x, y)).toEqual([128, 128, 128]);
+    for (const [x, y] of [
+      [150, 150],
+      [100, 200],
+    ])
+      expect(at(big, x, y)).toEqual([128, 128, 128]);
   });
 
   it('computes 4·img − 4·blur + 128 inside the mask, rounded and clamped, with a float Gaussian of sigma radius/30 (3 sigma wide)', async () => {
@@ -32,7 +41,13 @@ describe('benGraham', () => {
       .toBuffer();
     const blur = new Float32Array(Uint8Array.from(buf).buffer);
     const out = await benGraham(img, cfg);
-    for (const [x, y] of [[47, 47], [45, 45], [44, 47], [40, 40], [52, 52]]) {
+    for (const [x, y] of [
+      [47, 47],
+      [45, 45],
+      [44, 47],
+      [40, 40],
+      [52, 52],
+    ]) {
       const i = (y * 100 + x) * 3;
       expect(out.data[i]).toBe(Math.min(255, Math.max(0, Math.round(4 * (img.data[i] - blur[i]) + 128))));
     }

@@ -63,7 +63,8 @@ describe('applyClahe', () => {
   it("'green' puts the equalised green into all three channels", () => {
     const out = applyClahe(img, { clipLimit: 2, tiles: 2, output: 'green' });
     const green = claheChannel(img, 1, 2, 2);
-    for (let k = 0; k < green.length; k++) expect([out.data[k * 3], out.data[k * 3 + 1], out.data[k * 3 + 2]]).toEqual([green[k], green[k], green[k]]);
+    for (let k = 0; k < green.length; k++)
+      expect([out.data[k * 3], out.data[k * 3 + 1], out.data[k * 3 + 2]]).toEqual([green[k], green[k], green[k]]);
   });
   it("'rgb' replaces only the green channel", () => {
     const out = applyClahe(img, { clipLimit: 2, tiles: 2, output: 'rgb' });

@@ -34,7 +34,8 @@ describe('preprocessRgb', () => {
     expect(luma(out, 1, 45)).toBeGreaterThan(30);
     expect(luma(out, 88, 45)).toBeGreaterThan(30);
     // Every bright pixel lies within the inscribed circle.
-    for (let y = 0; y < 90; y += 3) for (let x = 0; x < 90; x += 3) if (luma(out, x, y) > 30) expect(hypot(x + 0.5 - 45, y + 0.5 - 45)).toBeLessThan(47);
+    for (let y = 0; y < 90; y += 3)
+      for (let x = 0; x < 90; x += 3) if (luma(out, x, y) > 30) expect(hypot(x + 0.5 - 45, y + 0.5 - 45)).toBeLessThan(47);
   });
 
   it('benGraham works at 2·radius and ends at the model size with grey corners', async () => {

@@ -9,7 +9,8 @@ let dir: string;
 beforeAll(async () => {
   dir = makeTempDir('csv');
   for (const name of ['img_001.jpg', 'img_002.jpg', 'img_003.jpg', 'img_004.png']) await writeImage(path.join(dir, 'images', name));
-  for (const name of ['10_left.jpeg', '10_right.jpeg', '13_left.jpeg', '13_right.jpeg', '15_left.jpeg']) await writeImage(path.join(dir, 'kaggle/train', name));
+  for (const name of ['10_left.jpeg', '10_right.jpeg', '13_left.jpeg', '13_right.jpeg', '15_left.jpeg'])
+    await writeImage(path.join(dir, 'kaggle/train', name));
 });
 afterAll(() => cleanup(dir));
 
@@ -43,9 +44,18 @@ describe('csv source, multi-label (the Huawei seed layout)', () => {
   });
 
   it('matches header spellings loosely and copes with a BOM, CRLF, blank lines and 1.0', async () => {
-    writeCsv('odd.csv', '\ufeff image_file ,Cataract , glaucoma,Diabetic Retinopathy,normal_fundus\r\n\r\nimg_001.jpg,1.0,0,0,0\r\nimg_003.jpg,0,1,1,1\r\n');
-    const ds = await loadDataset(csvConfig({ csv: 'odd.csv', imagesDir: 'images', labelColumns: ['cataract', 'glaucoma', 'diabetic_retinopathy', 'normal_fundus'] }), { seed: 1 });
-    expect(ds.samples.map((s) => s.labels)).toEqual([[1, 0, 0, 0], [0, 1, 1, 1]]);
+    writeCsv(
+      'odd.csv',
+      '\ufeff image_file ,Cataract , glaucoma,Diabetic Retinopathy,normal_fundus\r\n\r\nimg_001.jpg,1.0,0,0,0\r\nimg_003.jpg,0,1,1,1\r\n',
+    );
+    const ds = await loadDataset(
+      csvConfig({ csv: 'odd.csv', imagesDir: 'images', labelColumns: ['cataract', 'glaucoma', 'diabetic_retinopathy', 'normal_fundus'] }),
+      { seed: 1 },
+    );
+    expect(ds.samples.map((s) => s.labels)).toEqual([
+      [1, 0, 0, 0],
+      [0, 1, 1, 1],
+    ]);
   });
 
   it('names file, row and column for a bad 0/1 cell, a missing column and an empty class', async () => {
@@ -69,20 +79,26 @@ describe('csv source, multi-label (the Huawei seed layout)', () => {
   it('reports missing images (row and path), or skips them with a warning under skipBadImages', async () => {
     writeCsv('missing.csv', `${HUAWEI_HEADER}\nimg_001.jpg,1,0,0,0\nimg_404.jpg,0,1,0,0\nimg_002.jpg,0,1,0,0\nimg_405.jpg,0,1,0,0\n`);
     const cfg = { csv: 'missing.csv', imagesDir: 'images', labelColumns: ['cataract', 'glaucoma'] };
-    await expect(loadDataset(csvConfig(cfg), { seed: 1 })).rejects.toThrow(/missing\.csv row 3: image not found: .*images\/img_404\.jpg \(and 1 more\)/);
+    await expect(loadDataset(csvConfig(cfg), { seed: 1 })).rejects.toThrow(
+      /missing\.csv row 3: image not found: .*images\/img_404\.jpg \(and 1 more\)/,
+    );
     const ds = await loadDataset(csvConfig({ ...cfg, skipBadImages: true }), { seed: 1 });
     expect(ds.samples.map((s) => s.id)).toEqual(['img_001.jpg', 'img_002.jpg']);
     expect(ds.warnings).toEqual([expect.stringMatching(/^2 of 4 images listed in .*missing\.csv are missing .*: img_404\.jpg, img_405\.jpg$/)]);
   });
 
   it('rejects a missing CSV, a duplicated image and a header-only file', async () => {
-    await expect(loadDataset(csvConfig({ csv: 'nope.csv', labelColumns: ['a'] }), { seed: 1 })).rejects.toThrow(/data\.csv: file not found: .*nope\.csv/);
-    writeCsv('dup.csv', `${HUAWEI_HEADER}\nimg_001.jpg,1,0,0,0\nimg_002.jpg,0,1,0,0\nimg_001.jpg,0,1,0,0\n`);
-    await expect(loadDataset(csvConfig({ csv: 'dup.csv', imagesDir: 'images', labelColumns: ['cataract', 'glaucoma'] }), { seed: 1 })).rejects.toThrow(
-      /dup\.csv rows 2 and 4 both name image "img_001\.jpg"/,
+    await expect(loadDataset(csvConfig({ csv: 'nope.csv', labelColumns: ['a'] }), { seed: 1 })).rejects.toThrow(
+      /data\.csv: file not found: .*nope\.csv/,
     );
+    writeCsv('dup.csv', `${HUAWEI_HEADER}\nimg_001.jpg,1,0,0,0\nimg_002.jpg,0,1,0,0\nimg_001.jpg,0,1,0,0\n`);
+    await expect(
+      loadDataset(csvConfig({ csv: 'dup.csv', imagesDir: 'images', labelColumns: ['cataract', 'glaucoma'] }), { seed: 1 }),
+    ).rejects.toThrow(/dup\.csv rows 2 and 4 both name image "img_001\.jpg"/);
     writeCsv('head.csv', `${HUAWEI_HEADER}\n`);
-    await expect(loadDataset(csvConfig({ csv: 'head.csv', labelColumns: ['cataract'] }), { seed: 1 })).rejects.toThrow(/head\.csv has a header but no rows/);
+    await expect(loadDataset(csvConfig({ csv: 'head.csv', labelColumns: ['cataract'] }), { seed: 1 })).rejects.toThrow(
+      /head\.csv has a header but no rows/,
+    );
   });
 });
 
@@ -90,7 +106,14 @@ describe('csv source, one class column (Kaggle DR style)', () => {
   it('sorts numeric classes numerically, appends the extension and groups by patient', async () => {
     writeCsv('kaggle/trainLabels.csv', 'image,level,patient\n10_left,0,10\n10_right,2,10\n13_left,10,13\n13_right,0,13\n15_left,2,15\n');
     const ds = await loadDataset(
-      csvConfig({ csv: 'kaggle/trainLabels.csv', imagesDir: 'kaggle/train', imageColumn: 'image', classColumn: 'level', groupColumn: 'patient', imageExtension: '.jpeg' }),
+      csvConfig({
+        csv: 'kaggle/trainLabels.csv',
+        imagesDir: 'kaggle/train',
+        imageColumn: 'image',
+        classColumn: 'level',
+        groupColumn: 'patient',
+        imageExtension: '.jpeg',
+      }),
       { seed: 1 },
     );
     expect(ds.classes).toEqual(['0', '2', '10']);
@@ -103,7 +126,10 @@ describe('csv source, one class column (Kaggle DR style)', () => {
       ['15_left.jpeg', 1, '15'],
     ]);
     const split = splitDataset(ds, { val: 0.2, test: 0.2, stratify: true }, 3);
-    for (const pair of [[0, 1], [2, 3]]) {
+    for (const pair of [
+      [0, 1],
+      [2, 3],
+    ]) {
       const where = pair.map((i) => (split.train.includes(i) ? 'train' : split.val.includes(i) ? 'val' : 'test'));
       expect(where[0]).toBe(where[1]);
     }
@@ -129,8 +155,16 @@ describe('csv source, one class column (Kaggle DR style)', () => {
 describe('csv source: remap, rows without an image, split and group columns', () => {
   it("maps values with data.remap in its order; null drops rows with a warning (SMDG's -1 suspects)", async () => {
     writeCsv('smdg.csv', 'names,types,fundus\nA-1,1,img_001.jpg\nA-2,0,img_002.jpg\nA-3,-1,img_003.jpg\nA-4,0,img_004.png\nA-5,1,\n');
-    const base = { csv: 'smdg.csv', imagesDir: 'images', imageColumn: 'fundus', classColumn: 'types', remap: { '0': 'normal', '1': 'glaucoma', '-1': null } };
-    await expect(loadDataset(csvConfig(base), { seed: 1 })).rejects.toThrow(/smdg\.csv row 6: empty "fundus" cell; .*data\.skipRowsWithoutImage: true/);
+    const base = {
+      csv: 'smdg.csv',
+      imagesDir: 'images',
+      imageColumn: 'fundus',
+      classColumn: 'types',
+      remap: { '0': 'normal', '1': 'glaucoma', '-1': null },
+    };
+    await expect(loadDataset(csvConfig(base), { seed: 1 })).rejects.toThrow(
+      /smdg\.csv row 6: empty "fundus" cell; .*data\.skipRowsWithoutImage: true/,
+    );
     const ds = await loadDataset(csvConfig({ ...base, skipRowsWithoutImage: true }), { seed: 1 });
     expect(ds.classes).toEqual(['normal', 'glaucoma']);
     expect(ds.samples.map((s) => [s.id, s.label])).toEqual([
@@ -142,9 +176,9 @@ describe('csv source: remap, rows without an image, split and group columns', ()
       expect.stringMatching(/^1 of 5 rows in .*smdg\.csv left out: data\.remap maps their value \(-1\) to null$/),
       expect.stringMatching(/^1 of 5 rows in .*smdg\.csv have no image in column "fundus" and were skipped$/),
     ]);
-    await expect(loadDataset(csvConfig({ ...base, remap: { '0': 'normal', '1': 'glaucoma' }, skipRowsWithoutImage: true }), { seed: 1 })).rejects.toThrow(
-      /smdg\.csv row 4, column "types": value "-1" is not in data\.remap/,
-    );
+    await expect(
+      loadDataset(csvConfig({ ...base, remap: { '0': 'normal', '1': 'glaucoma' }, skipRowsWithoutImage: true }), { seed: 1 }),
+    ).rejects.toThrow(/smdg\.csv row 4, column "types": value "-1" is not in data\.remap/);
   });
 
   it('keeps an official split column and takes patients from <id>_left/right names unless a group column is given', async () => {

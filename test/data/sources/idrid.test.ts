@@ -15,11 +15,13 @@ beforeAll(async () => {
   writeText(path.join(dir, ROOT, '2. Groundtruths/a. IDRiD_Disease Grading_Training Labels.csv'), `${HEADER}\n${train.join('\n')}\n,,,,,,\n`);
   writeText(path.join(dir, ROOT, '2. Groundtruths/b. IDRiD_Disease Grading_Testing Labels.csv'), `${HEADER}\n${test.join('\n')}\n`);
   for (let i = 1; i <= 6; i++) await writeImage(path.join(dir, ROOT, '1. Original Images/a. Training Set', `IDRiD_00${i}.jpg`));
-  for (let i = 1; i <= 5; i++) await writeImage(path.join(dir, ROOT, '1. Original Images/b. Testing Set', `IDRiD_00${i}.jpg`), { rgb: [10 * i, 90, 30] });
+  for (let i = 1; i <= 5; i++)
+    await writeImage(path.join(dir, ROOT, '1. Original Images/b. Testing Set', `IDRiD_00${i}.jpg`), { rgb: [10 * i, 90, 30] });
 });
 afterAll(() => cleanup(dir));
 
-const idrid = (extra: object = {}) => resolveDataPaths(dataConfigSchema.parse({ source: 'idrid', root: ROOT, cache: { disk: false }, ...extra }), dir);
+const idrid = (extra: object = {}) =>
+  resolveDataPaths(dataConfigSchema.parse({ source: 'idrid', root: ROOT, cache: { disk: false }, ...extra }), dir);
 
 describe('idrid source', () => {
   it('matches each grading CSV with the image folder of its set (names repeat across sets); testing = test', async () => {
@@ -48,6 +50,8 @@ describe('idrid source', () => {
   });
 
   it('says what it looked for when nothing matches', async () => {
-    await expect(loadDataset(idrid({ labelColumn: 'DR grade' }), { seed: 1 })).rejects.toThrow(/no CSV below .* has the columns "Image name" and "DR grade"/);
+    await expect(loadDataset(idrid({ labelColumn: 'DR grade' }), { seed: 1 })).rejects.toThrow(
+      /no CSV below .* has the columns "Image name" and "DR grade"/,
+    );
   });
 });

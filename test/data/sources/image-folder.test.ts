@@ -70,7 +70,13 @@ describe('image-folder source', () => {
     await writeImage(path.join(root, 'b/good.jpg'));
     fs.writeFileSync(path.join(root, 'b/broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
     const ds = await loadDataset(folderConfig(root), { seed: 1 });
-    const opts = { imageSize: 8, batchSize: 4, normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] }, seed: 1, prefetch: 1 };
+    const opts = {
+      imageSize: 8,
+      batchSize: 4,
+      normalize: { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] },
+      seed: 1,
+      prefetch: 1,
+    };
     const strict = new ImageBatches(ds, [0, 1, 2], opts);
     await expect(async () => {
       for await (const _ of strict.epoch(0)) void _;
@@ -106,7 +112,9 @@ describe('image-folder source: split folders and patients', () => {
     ]);
     const pooled = await loadDataset(folderConfig(root, { officialSplit: false }), { seed: 1 });
     expect(pooled.samples.every((s) => s.split === undefined)).toBe(true);
-    await expect(loadDataset(folderConfig(root, { classes: ['glaucoma', 'amd'] }), { seed: 1 })).rejects.toThrow(/no folder .*<split>\/amd for class "amd"; the class folders inside test, training, validation are: glaucoma, normal/);
+    await expect(loadDataset(folderConfig(root, { classes: ['glaucoma', 'amd'] }), { seed: 1 })).rejects.toThrow(
+      /no folder .*<split>\/amd for class "amd"; the class folders inside test, training, validation are: glaucoma, normal/,
+    );
   });
 
   it('groups <id>_left/<id>_right across class folders (one picture filed under two classes stays in one split)', async () => {

@@ -6,7 +6,18 @@ import { Dataset, Split } from '../../../src/data/types';
 import { cleanup, makeTempDir, writeImage, writeText } from '../fixtures';
 
 let dir: string;
-const LEVELS: Record<string, number> = { '10_left': 0, '10_right': 0, '13_left': 1, '13_right': 2, '15_left': 3, '15_right': 4, '16_left': 2, '16_right': 1, '17_left': 0, '17_right': 4 };
+const LEVELS: Record<string, number> = {
+  '10_left': 0,
+  '10_right': 0,
+  '13_left': 1,
+  '13_right': 2,
+  '15_left': 3,
+  '15_right': 4,
+  '16_left': 2,
+  '16_right': 1,
+  '17_left': 0,
+  '17_right': 4,
+};
 beforeAll(async () => {
   dir = makeTempDir('kaggle-dr');
   const rows = Object.entries(LEVELS).map(([n, l]) => `${n},${l}`);
@@ -17,7 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(dir));
 
-const kaggle = (root: string, extra: object = {}) => resolveDataPaths(dataConfigSchema.parse({ source: 'kaggle-dr', root, cache: { disk: false }, ...extra }), dir);
+const kaggle = (root: string, extra: object = {}) =>
+  resolveDataPaths(dataConfigSchema.parse({ source: 'kaggle-dr', root, cache: { disk: false }, ...extra }), dir);
 const labelsOf = (ds: Dataset) => Object.fromEntries(ds.samples.map((s) => [s.id, ds.classes[s.label!]]));
 
 describe('kaggle-dr source', () => {
@@ -28,7 +40,9 @@ describe('kaggle-dr source', () => {
     expect(ds.samples[2]).toMatchObject({ id: '13_left.jpeg', label: 1, group: '13', origin: 'trainLabels.csv row 4' });
     expect(ds.samples[3]).toMatchObject({ id: '13_right.jpeg', label: 2, group: '13' });
     // Two listed images are absent: one warning line, the run goes on.
-    expect(ds.warnings).toEqual([expect.stringMatching(/^2 of 12 images listed in .*trainLabels\.csv are missing and were left out: 99_left, 99_right$/)]);
+    expect(ds.warnings).toEqual([
+      expect.stringMatching(/^2 of 12 images listed in .*trainLabels\.csv are missing and were left out: 99_left, 99_right$/),
+    ]);
     expect(ds.missing).toEqual([path.join(dir, 'kaggle/train/99_left.jpeg'), path.join(dir, 'kaggle/train/99_right.jpeg')]);
   });
 
@@ -48,12 +62,16 @@ describe('kaggle-dr source', () => {
   });
 
   it('is strict on request, and names the row of a grade outside 0-4 or outside the remap', async () => {
-    await expect(loadDataset(kaggle('kaggle', { strict: true }), { seed: 1 })).rejects.toThrow(/trainLabels\.csv row 12: image 99_left not found .*\(and 1 more\).*data\.strict: false/);
+    await expect(loadDataset(kaggle('kaggle', { strict: true }), { seed: 1 })).rejects.toThrow(
+      /trainLabels\.csv row 12: image 99_left not found .*\(and 1 more\).*data\.strict: false/,
+    );
     writeText(path.join(dir, 'bad/trainLabels.csv'), 'image,level\n10_left,0\n10_right,7\n');
     await expect(loadDataset(kaggle('bad'), { seed: 1 })).rejects.toThrow(/data\.imagesDir: folder not found: .*bad\/train/);
     await writeImage(path.join(dir, 'bad/train/10_left.jpeg'));
     await expect(loadDataset(kaggle('bad'), { seed: 1 })).rejects.toThrow(/trainLabels\.csv row 3: level "7" of 10_right is not a DR grade 0-4/);
-    await expect(loadDataset(kaggle('bad', { remap: { '0': 'a', '1': 'b' } }), { seed: 1 })).rejects.toThrow(/row 3: level "7" of 10_right is not in data\.remap \(the values in data\.remap \(0, 1\)\)/);
+    await expect(loadDataset(kaggle('bad', { remap: { '0': 'a', '1': 'b' } }), { seed: 1 })).rejects.toThrow(
+      /row 3: level "7" of 10_right is not in data\.remap \(the values in data\.remap \(0, 1\)\)/,
+    );
     writeText(path.join(dir, 'nocol/trainLabels.csv'), 'name,grade\n10_left,0\n');
     await expect(loadDataset(kaggle('nocol'), { seed: 1 })).rejects.toThrow(/trainLabels\.csv: no column "image" .*its columns are: name, grade/);
   });
@@ -80,7 +98,8 @@ describe('kaggle-dr source', () => {
     for (const seed of [1, 2, 3, 4]) {
       const s = splitDataset(ds, { val: 0.2, test: 0.2, stratify: true, folds: null, fold: 0, trainOnly: null }, seed);
       const where = new Map<string, Set<Split>>();
-      for (const split of ['train', 'val', 'test'] as const) for (const i of s[split]) where.set(ds.samples[i].group!, (where.get(ds.samples[i].group!) ?? new Set()).add(split));
+      for (const split of ['train', 'val', 'test'] as const)
+        for (const i of s[split]) where.set(ds.samples[i].group!, (where.get(ds.samples[i].group!) ?? new Set()).add(split));
       for (const splits of where.values()) expect(splits.size).toBe(1);
     }
   });

@@ -4,13 +4,61 @@ import { loadDataset, odirClassOfKeyword, odirEyeLabels, splitKeywords } from '.
 import { cleanup, makeTempDir, writeImage, writeSheet, writeText } from '../fixtures';
 
 const C = '\uFF0C'; // the full-width comma between ODIR keywords
-const HEADER = ['ID', 'Patient Age', 'Patient Sex', 'Left-Fundus', 'Right-Fundus', 'Left-Diagnostic Keywords', 'Right-Diagnostic Keywords', 'N', 'D', 'G', 'C', 'A', 'H', 'M', 'O'];
+const HEADER = [
+  'ID',
+  'Patient Age',
+  'Patient Sex',
+  'Left-Fundus',
+  'Right-Fundus',
+  'Left-Diagnostic Keywords',
+  'Right-Diagnostic Keywords',
+  'N',
+  'D',
+  'G',
+  'C',
+  'A',
+  'H',
+  'M',
+  'O',
+];
 const ROWS = [
   [0, 69, 'Female', '0_left.jpg', '0_right.jpg', 'cataract', 'normal fundus', 0, 0, 0, 1, 0, 0, 0, 0],
   [1, 57, 'Male', '1_left.jpg', '1_right.jpg', 'normal fundus', 'normal fundus', 1, 0, 0, 0, 0, 0, 0, 0],
-  [2, 42, 'Male', '2_left.jpg', '2_right.jpg', `laser spot${C}moderate non proliferative retinopathy`, `moderate non proliferative retinopathy`, 0, 1, 0, 0, 0, 0, 0, 1],
+  [
+    2,
+    42,
+    'Male',
+    '2_left.jpg',
+    '2_right.jpg',
+    `laser spot${C}moderate non proliferative retinopathy`,
+    `moderate non proliferative retinopathy`,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+  ],
   [4, 53, 'Male', '4_left.jpg', '4_right.jpg', `suspected glaucoma`, `lens dust${C}normal fundus`, 0, 0, 1, 0, 0, 0, 0, 0],
-  [5, 50, 'Female', '5_left.jpg', '5_right.jpg', `dry age-related macular degeneration${C}hypertensive retinopathy`, `pathological myopia`, 0, 0, 0, 0, 1, 1, 1, 0],
+  [
+    5,
+    50,
+    'Female',
+    '5_left.jpg',
+    '5_right.jpg',
+    `dry age-related macular degeneration${C}hypertensive retinopathy`,
+    `pathological myopia`,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+  ],
   [6, 60, 'Male', '6_left.jpg', '6_right.jpg', 'anterior segment image', `lens dust`, 0, 0, 0, 0, 0, 0, 0, 1],
 ];
 
@@ -24,11 +72,16 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(dir));
 
-const odir = (root: string, extra: object = {}) => resolveDataPaths(dataConfigSchema.parse({ source: 'odir', root, cache: { disk: false }, ...extra }), dir);
+const odir = (root: string, extra: object = {}) =>
+  resolveDataPaths(dataConfigSchema.parse({ source: 'odir', root, cache: { disk: false }, ...extra }), dir);
 
 describe('ODIR keywords', () => {
   it('split on the full-width comma (and a plain one), lower case, spaces collapsed', () => {
-    expect(splitKeywords(`Laser Spot${C}moderate  non proliferative retinopathy, drusen`)).toEqual(['laser spot', 'moderate non proliferative retinopathy', 'drusen']);
+    expect(splitKeywords(`Laser Spot${C}moderate  non proliferative retinopathy, drusen`)).toEqual([
+      'laser spot',
+      'moderate non proliferative retinopathy',
+      'drusen',
+    ]);
   });
   it('map to the eight classes as documented', () => {
     const cases: Array<[string, string]> = [
@@ -77,7 +130,10 @@ describe('odir source', () => {
       '5_left.jpg': 'AH',
       '5_right.jpg': 'M',
     });
-    expect(ds.samples.find((s) => s.id === '5_right.jpg')).toMatchObject({ group: '5', origin: 'ODIR-5K_Training_Annotations(Updated)_V2.xlsx row 6, Right-Fundus' });
+    expect(ds.samples.find((s) => s.id === '5_right.jpg')).toMatchObject({
+      group: '5',
+      origin: 'ODIR-5K_Training_Annotations(Updated)_V2.xlsx row 6, Right-Fundus',
+    });
     expect(ds.warnings).toEqual([
       '1 ODIR images are described as "anterior segment image" or "no fundus image" and were left out',
       expect.stringMatching(/^1 ODIR images have none of the classes .* and were left out$/),
@@ -95,7 +151,9 @@ describe('odir source', () => {
 
   it("reads the Kaggle copy's full_df.csv (one row per eye, patients repeated) and finds the training images", async () => {
     const root = path.join(dir, 'kaggle-odir');
-    const lines = ROWS.slice(0, 3).flatMap((r) => [r, r]).map((r) => [...r, 'x'].join(','));
+    const lines = ROWS.slice(0, 3)
+      .flatMap((r) => [r, r])
+      .map((r) => [...r, 'x'].join(','));
     writeText(path.join(root, 'full_df.csv'), `${[...HEADER, 'filepath'].join(',')}\n${lines.join('\n')}\n`);
     for (const r of ROWS.slice(0, 3)) {
       for (const f of [r[3], r[4]] as string[]) {
@@ -110,10 +168,15 @@ describe('odir source', () => {
 
   it('names the missing column, the row of a patient described twice, and reports absent images', async () => {
     const root = path.join(dir, 'bad');
-    writeSheet(path.join(root, 'data.xlsx'), [HEADER.filter((h) => h !== 'Right-Diagnostic Keywords'), [0, 1, 'F', '0_left.jpg', '0_right.jpg', 'cataract', 0]]);
+    writeSheet(path.join(root, 'data.xlsx'), [
+      HEADER.filter((h) => h !== 'Right-Diagnostic Keywords'),
+      [0, 1, 'F', '0_left.jpg', '0_right.jpg', 'cataract', 0],
+    ]);
     await expect(loadDataset(odir('bad', { labels: 'data.xlsx' }), { seed: 1 })).rejects.toThrow(/data\.xlsx: no column "Right-Diagnostic Keywords"/);
     writeSheet(path.join(root, 'data.xlsx'), [HEADER, ROWS[0], [0, 1, 'F', '9_left.jpg', '9_right.jpg', 'cataract', 'cataract']]);
-    await expect(loadDataset(odir('bad', { labels: 'data.xlsx', imagesDir: '.' }), { seed: 1 })).rejects.toThrow(/rows 2 and 3 both describe patient 0/);
+    await expect(loadDataset(odir('bad', { labels: 'data.xlsx', imagesDir: '.' }), { seed: 1 })).rejects.toThrow(
+      /rows 2 and 3 both describe patient 0/,
+    );
     writeSheet(path.join(root, 'data.xlsx'), [HEADER, ...ROWS.slice(0, 2)]);
     await writeImage(path.join(root, 'images/0_left.jpg'));
     await writeImage(path.join(root, 'images/1_left.jpg'));

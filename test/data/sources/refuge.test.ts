@@ -11,7 +11,8 @@ beforeAll(() => {
 });
 afterAll(() => cleanup(dir));
 
-const refuge = (root: string, extra: object = {}) => resolveDataPaths(dataConfigSchema.parse({ source: 'refuge', root, cache: { disk: false }, ...extra }), dir);
+const refuge = (root: string, extra: object = {}) =>
+  resolveDataPaths(dataConfigSchema.parse({ source: 'refuge', root, cache: { disk: false }, ...extra }), dir);
 
 /** The 2018 release, as unzipped from the challenge's archives, with a few images per set. */
 async function release2018(root: string): Promise<void> {
@@ -109,12 +110,16 @@ describe('refuge source', () => {
       [1, 'V0001.jpg', 0],
       [2, 'V0002.jpg', 0.7],
     ]);
-    await expect(loadDataset(refuge(root), { seed: 1 })).rejects.toThrow(/Fovea_locations\.xlsx row 3: glaucoma label "0\.7" of V0002\.jpg is not 0 or 1/);
+    await expect(loadDataset(refuge(root), { seed: 1 })).rejects.toThrow(
+      /Fovea_locations\.xlsx row 3: glaucoma label "0\.7" of V0002\.jpg is not 0 or 1/,
+    );
     writeSheet(path.join(root, 'REFUGE-Validation400-GT/Fovea_locations.xlsx'), [
       ['ImgName', 'Glaucoma Label'],
       ['g0001.jpg', 0],
     ]);
-    await expect(loadDataset(refuge(root), { seed: 1 })).rejects.toThrow(/Training400\/Glaucoma\/g0001\.jpg lies in a Glaucoma folder, but .*Fovea_locations\.xlsx row 2 labels it 0/);
+    await expect(loadDataset(refuge(root), { seed: 1 })).rejects.toThrow(
+      /Training400\/Glaucoma\/g0001\.jpg lies in a Glaucoma folder, but .*Fovea_locations\.xlsx row 2 labels it 0/,
+    );
   });
 
   it('reads only data.labelFiles when given, and says when one has no labels', async () => {

@@ -34,7 +34,10 @@ describe('the data source registry', () => {
   test("resolveDataPaths goes through each source's own path resolution", () => {
     const dir = path.resolve('/configs/study');
     const resolved = Object.fromEntries(
-      DATA_SOURCES.map((s) => [s.name, resolveDataPaths(dataConfigSchema.parse({ source: s.name, ...MINIMAL[s.name] }), dir) as unknown as Record<string, unknown>]),
+      DATA_SOURCES.map((s) => [
+        s.name,
+        resolveDataPaths(dataConfigSchema.parse({ source: s.name, ...MINIMAL[s.name] }), dir) as unknown as Record<string, unknown>,
+      ]),
     );
     expect(resolved['image-folder'].root).toBe(path.join(dir, 'images'));
     expect(resolved.csv.csv).toBe(path.join(dir, 'labels/train.csv'));

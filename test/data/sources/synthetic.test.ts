@@ -23,7 +23,18 @@ describe('synthetic source', () => {
 
   it('pairs consecutive images as the two eyes of one patient, with unique ids', async () => {
     const ds = await loadDataset(config('glaucoma', 10), { seed: 1 });
-    expect(ds.samples.map((s) => s.group)).toEqual(['patient-0', 'patient-0', 'patient-1', 'patient-1', 'patient-2', 'patient-2', 'patient-3', 'patient-3', 'patient-4', 'patient-4']);
+    expect(ds.samples.map((s) => s.group)).toEqual([
+      'patient-0',
+      'patient-0',
+      'patient-1',
+      'patient-1',
+      'patient-2',
+      'patient-2',
+      'patient-3',
+      'patient-3',
+      'patient-4',
+      'patient-4',
+    ]);
     expect(ds.samples[0].id).toBe('synthetic-glaucoma-0-right');
     expect(ds.samples[1].id).toBe('synthetic-glaucoma-1-left');
     expect(new Set(ds.samples.map((s) => s.id)).size).toBe(10);

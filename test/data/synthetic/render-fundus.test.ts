@@ -22,7 +22,13 @@ function edgeEnergy(img: RgbImage): number {
   const H = Math.floor(img.width / 2);
   const block = (x: number, y: number, ch: number): number => {
     let s = 0;
-    for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) s += img.data[((2 * y + dy) * img.width + 2 * x + dx) * 3 + ch];
+    for (const [dx, dy] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ])
+      s += img.data[((2 * y + dy) * img.width + 2 * x + dx) * 3 + ch];
     return s / 4;
   };
   let sum = 0;

@@ -50,7 +50,17 @@ describe('training curves', () => {
   test('three panels: loss, validation metrics, learning rate on a log scale', async () => {
     const spec = trainingCurvesSpec(epochRecords(), { title: 'demo' });
     const text = strings(spec);
-    for (const s of ['demo', 'Loss', 'Validation metrics', 'Learning rate', 'train loss', 'validation loss', 'val macro AUC', 'val accuracy', 'log']) {
+    for (const s of [
+      'demo',
+      'Loss',
+      'Validation metrics',
+      'Learning rate',
+      'train loss',
+      'validation loss',
+      'val macro AUC',
+      'val accuracy',
+      'log',
+    ]) {
       expect(text).toContain(s);
     }
     expect(text.some((t) => t.includes('linear-probe \u2192 finetune at epoch 3'))).toBe(true);
@@ -122,7 +132,17 @@ describe('ROC curves', () => {
   });
 
   test('binary without a positive case: nothing to draw, said in the legend and the subtitle', async () => {
-    const report = computeMetrics({ task: 'binary', classes: ['normal', 'glaucoma'], labels: [0, 0, 0], probs: [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]], curves: true });
+    const report = computeMetrics({
+      task: 'binary',
+      classes: ['normal', 'glaucoma'],
+      labels: [0, 0, 0],
+      probs: [
+        [0.9, 0.1],
+        [0.6, 0.4],
+        [0.3, 0.7],
+      ],
+      curves: true,
+    });
     const text = strings(rocSpec(report));
     expect(text).toContain('glaucoma (AUC undefined)');
     expect(text).toContain('not drawn: class "glaucoma" has no positive case');

@@ -9,7 +9,13 @@ const bars = (title: string): TopLevelSpec => ({
   title,
   width: 200,
   height: 120,
-  data: { values: [{ k: 'a', v: 3 }, { k: 'b', v: 7 }, { k: 'c', v: 5 }] },
+  data: {
+    values: [
+      { k: 'a', v: 3 },
+      { k: 'b', v: 7 },
+      { k: 'c', v: 5 },
+    ],
+  },
   mark: 'bar',
   encoding: { x: { field: 'k', type: 'nominal' }, y: { field: 'v', type: 'quantitative' } },
 });
@@ -54,9 +60,12 @@ test('the default mark colour and a white background come through', async () => 
 });
 
 test('fitSvg sets the root size, keeps the viewBox and leaves inner elements alone', () => {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="500" height="364" viewBox="0 0 500 364"><rect width="500" height="364"/><path stroke-width="2"/></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="500" height="364" viewBox="0 0 500 364"><rect width="500" height="364"/><path stroke-width="2"/></svg>';
   const fitted = fitSvg(svg, 1000, 600);
-  expect(fitted).toMatch(/^<svg width="1000" height="600" preserveAspectRatio="xMidYMid meet" xmlns="http:\/\/www.w3.org\/2000\/svg" class="marks" viewBox="0 0 500 364">/);
+  expect(fitted).toMatch(
+    /^<svg width="1000" height="600" preserveAspectRatio="xMidYMid meet" xmlns="http:\/\/www.w3.org\/2000\/svg" class="marks" viewBox="0 0 500 364">/,
+  );
   expect(fitted).toContain('<rect width="500" height="364"/><path stroke-width="2"/>');
   expect(() => fitSvg('<svg width="1" height="1"></svg>', 10, 10)).toThrow(/viewBox/);
 });

@@ -33,7 +33,15 @@ test('one run: a booktabs table of the headline metrics with intervals', () => {
 });
 
 test('several runs: one row per run, escaped names, n/a for undefined values', () => {
-  const noPositive = computeMetrics({ task: 'binary', classes, labels: [0, 0], probs: [[0.8, 0.2], [0.4, 0.6]] });
+  const noPositive = computeMetrics({
+    task: 'binary',
+    classes,
+    labels: [0, 0],
+    probs: [
+      [0.8, 0.2],
+      [0.4, 0.6],
+    ],
+  });
   const tex = latexRunsTable(
     [
       { name: 'vit_b16 & LP-FT', report },

@@ -64,7 +64,16 @@ test('chosen metrics, in the order asked; a metric no run has is a UserError lis
 });
 
 test('undefined values show as n/a with the reason; eval outputs inside a run take the run name and split', () => {
-  const noPositive = computeMetrics({ task: 'binary', classes, labels: [0, 0, 0], probs: [[0.8, 0.2], [0.4, 0.6], [0.7, 0.3]] });
+  const noPositive = computeMetrics({
+    task: 'binary',
+    classes,
+    labels: [0, 0, 0],
+    probs: [
+      [0.8, 0.2],
+      [0.4, 0.6],
+      [0.7, 0.3],
+    ],
+  });
   const run = fakeRun('run', 'refuge-vit', goodReport);
   const external = fakeRun(path.join('run', 'eval-drishti'), null, noPositive, 'drishti');
   const { text } = compareRuns([run, external]);
@@ -90,10 +99,14 @@ describe('errors name the run directory', () => {
     expect(() => compareRuns([ok, empty])).toThrow(/empty has no metrics\.json: .*fundus-train eval --run .*empty/);
     const garbled = fakeRun('garbled', 'g', goodReport);
     fs.writeFileSync(path.join(garbled, 'metrics.json'), '{"task": "binary", "classes": [');
-    expect(() => compareRuns([garbled])).toThrow(/garbled[/\\]metrics\.json is not valid JSON \(.*\); rewrite it with fundus-train eval --run .*garbled/);
+    expect(() => compareRuns([garbled])).toThrow(
+      /garbled[/\\]metrics\.json is not valid JSON \(.*\); rewrite it with fundus-train eval --run .*garbled/,
+    );
     const wrong = fakeRun('wrong', 'w', goodReport);
     fs.writeFileSync(path.join(wrong, 'metrics.json'), JSON.stringify({ ...goodReport, task: 'regression' }));
-    expect(() => compareRuns([wrong])).toThrow(/wrong[/\\]metrics\.json is not a metrics report: "task" should be one of binary, multiclass, multilabel/);
+    expect(() => compareRuns([wrong])).toThrow(
+      /wrong[/\\]metrics\.json is not a metrics report: "task" should be one of binary, multiclass, multilabel/,
+    );
     fs.writeFileSync(path.join(wrong, 'metrics.json'), JSON.stringify({ ...goodReport, headline: { auc: 0.9 } }));
     expect(() => compareRuns([wrong])).toThrow(/"headline\.auc" should be a metric/);
     expect(() => compareRuns([])).toThrow(/at least one run directory/);
@@ -101,7 +114,16 @@ describe('errors name the run directory', () => {
 
   test('runs of different tasks or class lists cannot share a table', () => {
     const bin = fakeRun('bin', 'bin', goodReport);
-    const mc = computeMetrics({ task: 'multiclass', classes: ['a', 'b', 'c'], labels: [0, 1, 2], probs: [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]] });
+    const mc = computeMetrics({
+      task: 'multiclass',
+      classes: ['a', 'b', 'c'],
+      labels: [0, 1, 2],
+      probs: [
+        [0.8, 0.1, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.1, 0.1, 0.8],
+      ],
+    });
     const multi = fakeRun('multi', 'multi', mc);
     expect(() => compareRuns([bin, multi])).toThrow(
       /multi \(multiclass with classes a, b, c\) cannot share a table with .*bin \(binary with classes non_glaucoma, glaucoma\)/,

@@ -36,7 +36,7 @@ describe.each(['cpu', 'wasm'])('pooling on %s', (backend) => {
     [5, 6],
     [8, 8],
     [7, 4],
-  ])('maxPool2d(3, 2, 1) equals PyTorch\'s MaxPool2d on a %ix%i map of negative and positive values', (h, w) => {
+  ])("maxPool2d(3, 2, 1) equals PyTorch's MaxPool2d on a %ix%i map of negative and positive values", (h, w) => {
     // Values below zero at the border: padding with 0 instead of -inf would show.
     const x = tf.tidy(() => tf.sub(tf.randomUniform([2, h, w, 3], 0, 1, 'float32', h * w), 0.8)) as tf.Tensor4D;
     const expected = torchMaxPool(x.arraySync(), 3, 2, 1);
@@ -46,7 +46,7 @@ describe.each(['cpu', 'wasm'])('pooling on %s', (backend) => {
     tf.dispose([x, y]);
   });
 
-  test('adaptiveAvgPool2d averages PyTorch\'s bins, growing rows and shrinking columns', () => {
+  test("adaptiveAvgPool2d averages PyTorch's bins, growing rows and shrinking columns", () => {
     // Rows 1..5 grown to 7 bins: [0,1) [0,2) [1,3) [2,3) [2,4) [3,5) [4,5) -> 1, 1.5, 2.5, 3, 3.5, 4.5, 5.
     // Columns 10, 20, 30, 40 shrunk to 3 bins: [0,2) [1,3) [2,4) -> 15, 25, 35.
     const x = tf.tidy(() => tf.add(tf.reshape(tf.range(1, 6), [1, 5, 1, 1]), tf.reshape(tf.range(10, 50, 10), [1, 1, 4, 1]))) as tf.Tensor4D;

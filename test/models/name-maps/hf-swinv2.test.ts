@@ -51,7 +51,11 @@ function toHf(timm: StateDict): StateDict {
 
 describe('Hugging Face Swinv2 names', () => {
   // Two stages (one patch merging), a shifted block in the first: every kind of tensor appears.
-  const options = { numClasses: 3, imageSize: 32, args: { embedDim: 16, depths: [2, 2], numHeads: [1, 2], windowSize: 4, pretrainedWindowSizes: [0, 0] } };
+  const options = {
+    numClasses: 3,
+    imageSize: 32,
+    args: { embedDim: 16, depths: [2, 2], numHeads: [1, 2], windowSize: 4, pretrainedWindowSizes: [0, 0] },
+  };
 
   test('a transformers Swinv2ForImageClassification state dict loads strictly and computes what the timm one does', async () => {
     const { source, target, report } = await roundTrip('swinv2_tiny_window8_256', options, toHf);

@@ -45,7 +45,11 @@ function toHf(timm: StateDict, style: 'vit' | 'dinov2'): StateDict {
   }
   if (style === 'dinov2') {
     // Pretraining-only: must be dropped by the map.
-    out.set('embeddings.mask_token', { dtype: 'float32', shape: [1, timm.get('cls_token')!.shape[2]], data: new Float32Array(timm.get('cls_token')!.shape[2]) });
+    out.set('embeddings.mask_token', {
+      dtype: 'float32',
+      shape: [1, timm.get('cls_token')!.shape[2]],
+      data: new Float32Array(timm.get('cls_token')!.shape[2]),
+    });
   }
   return out;
 }
@@ -82,7 +86,9 @@ describe('Hugging Face ViT / DINOv2 names', () => {
     dict.delete('vit.encoder.layer.1.attention.attention.value.weight');
     writeSafetensors(file, dict);
     expect(() => loadWeights(target, file, { strict: true })).toThrow(UserError);
-    expect(() => loadWeights(target, file, { strict: true })).toThrow(/missing 1 \(blocks\.1\.attn\.qkv\.weight\); unexpected 2 \(vit\.encoder\.layer\.1\.attention\.attention\.query\.weight/);
+    expect(() => loadWeights(target, file, { strict: true })).toThrow(
+      /missing 1 \(blocks\.1\.attn\.qkv\.weight\); unexpected 2 \(vit\.encoder\.layer\.1\.attention\.attention\.query\.weight/,
+    );
     source.dispose();
     target.dispose();
   });

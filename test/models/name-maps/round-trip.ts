@@ -63,7 +63,10 @@ export function compareModels(a: ClassifierModel, b: ClassifierModel, imageSize:
   let weights = 0;
   for (const v of a.namedVariables()) {
     const other = bv.get(v.name)!;
-    weights = Math.max(weights, tf.tidy(() => tf.max(tf.abs(tf.sub(v.variable, other))).dataSync()[0]));
+    weights = Math.max(
+      weights,
+      tf.tidy(() => tf.max(tf.abs(tf.sub(v.variable, other))).dataSync()[0]),
+    );
   }
   const x = tf.randomNormal([2, imageSize, imageSize, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
   const outputs = tf.tidy(() => tf.max(tf.abs(tf.sub(a.forward(x), b.forward(x)))).dataSync()[0]);

@@ -79,10 +79,13 @@ function viewsPickle(...specs: ViewSpec[]): Uint8Array {
 }
 
 function checkpoint(name: string, pickle: Uint8Array, storage: Uint8Array): string {
-  return tmpFile(name, buildZip([
-    { name: 'x/data.pkl', data: pickle },
-    { name: 'x/data/0', data: storage },
-  ]));
+  return tmpFile(
+    name,
+    buildZip([
+      { name: 'x/data.pkl', data: pickle },
+      { name: 'x/data/0', data: storage },
+    ]),
+  );
 }
 
 describe('cycles and nesting in unpickled structures', () => {
@@ -127,7 +130,11 @@ describe('tensor views cannot ask for more than the file holds', () => {
     const big = checkpoint('broadcast-32m.pth', viewsPickle({ name: 'w', numel: 1, size: [2048, 4096], stride: [0, 0] }), new Uint8Array(4));
     expect(fs.statSync(big).size).toBeLessThan(600);
     refusedQuickly(() => loadStateDictFile(big), /would copy 8388608 elements/);
-    const small = checkpoint('broadcast-small.pth', viewsPickle({ name: 'w', numel: 2, size: [3, 2], stride: [0, 1] }), new Uint8Array(new Float32Array([5, 6]).buffer));
+    const small = checkpoint(
+      'broadcast-small.pth',
+      viewsPickle({ name: 'w', numel: 2, size: [3, 2], stride: [0, 1] }),
+      new Uint8Array(new Float32Array([5, 6]).buffer),
+    );
     const w = loadStateDictFile(small).get('w')!;
     expect(w.shape).toEqual([3, 2]);
     expect([...w.data]).toEqual([5, 6, 5, 6, 5, 6]);
@@ -190,7 +197,10 @@ describe('zip entries inflate no further than they declare', () => {
     const zip = buildZip([{ name: 'z/data.pkl', data: pickleBytes(op.proto(2), op.emptyDict, op.stop) }], { zip64: true });
     const record = zip.lastIndexOf(Buffer.from('PK\x06\x06', 'latin1'));
     zip.writeBigUInt64LE(1n << 40n, record + 32);
-    refusedQuickly(() => readPytorchCheckpoint(tmpFile('many.pth', zip)), /the zip directory claims 1099511627776 entries, above the limit of 262144/);
+    refusedQuickly(
+      () => readPytorchCheckpoint(tmpFile('many.pth', zip)),
+      /the zip directory claims 1099511627776 entries, above the limit of 262144/,
+    );
   });
 });
 
@@ -208,7 +218,10 @@ describe('big pickle integers', () => {
     expect(unpickle(long4(max), 'max.pkl', noHooks)).toBe((1n << 32767n) - 1n);
     expect(unpickle(long4(new Uint8Array([0x00, 0x80])), 'neg.pkl', noHooks)).toBe(-32768);
     expect(performance.now() - start).toBeLessThan(500);
-    refusedQuickly(() => unpickle(long4(new Uint8Array(4 * 2 ** 20).fill(0x11)), 'huge.pkl', noHooks), /huge\.pkl: pickle integer of 4194304 bytes at byte 7 is above the 4096-byte limit/);
+    refusedQuickly(
+      () => unpickle(long4(new Uint8Array(4 * 2 ** 20).fill(0x11)), 'huge.pkl', noHooks),
+      /huge\.pkl: pickle integer of 4194304 bytes at byte 7 is above the 4096-byte limit/,
+    );
     const digits = pickleBytes(op.proto(2), `L${'9'.repeat(100000)}L\n`, op.stop);
     refusedQuickly(() => unpickle(digits, 'digits.pkl', noHooks), /pickle integer of 100000 digits is above the 4300-digit limit/);
   });

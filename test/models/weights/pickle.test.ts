@@ -67,7 +67,19 @@ describe('unpickle: values', () => {
   });
 
   it('shares memoised objects and reads protocol 4 frames', () => {
-    const v = read(op.proto(4), op.frame(20), op.emptyList, op.memoize, op.pop, op.emptyList, op.put(1), op.get(0), op.get(0), op.tuple3, op.stop) as PyValue[];
+    const v = read(
+      op.proto(4),
+      op.frame(20),
+      op.emptyList,
+      op.memoize,
+      op.pop,
+      op.emptyList,
+      op.put(1),
+      op.get(0),
+      op.get(0),
+      op.tuple3,
+      op.stop,
+    ) as PyValue[];
     expect(v).toHaveLength(3);
     expect(v[1]).toBe(v[2]);
     expect(v[0]).not.toBe(v[1]);
@@ -75,7 +87,18 @@ describe('unpickle: values', () => {
 
   it('calls only the allowed stand-ins and keeps BUILD state on records', () => {
     expect(read(op.proto(2), op.global('test', 'add'), op.int1(2), op.int1(3), op.tuple2, op.reduce, op.stop)).toBe(5);
-    const point = read(op.proto(2), op.global('test', 'Point'), op.emptyTuple, op.newobj, op.emptyDict, op.unicode('x'), op.int1(1), op.setItem, op.build, op.stop);
+    const point = read(
+      op.proto(2),
+      op.global('test', 'Point'),
+      op.emptyTuple,
+      op.newobj,
+      op.emptyDict,
+      op.unicode('x'),
+      op.int1(1),
+      op.setItem,
+      op.build,
+      op.stop,
+    );
     expect(point).toBeInstanceOf(PyObject);
     expect((point as PyObject).state).toEqual(new Map([['x', 1]]));
     expect(read(op.proto(2), op.unicode('key'), op.persid, op.stop)).toBe('loaded:key');
@@ -94,6 +117,6 @@ describe('unpickle: malformed or unsupported pickles', () => {
     expectUserError(() => read(op.proto(2), op.unicode('f'), op.emptyTuple, op.reduce), /REDUCE calls a string, which is not a constructor/);
     expectUserError(() => read(op.proto(2), op.int1(1), op.emptyDict, op.build), /BUILD sets the state of a number/);
     expectUserError(() => read(op.proto(2), op.tuple), /MARK missing/);
-    expectUserError(() => read(op.proto(0), 'S\'x\'\n'), /opcode STRING/);
+    expectUserError(() => read(op.proto(0), "S'x'\n"), /opcode STRING/);
   });
 });

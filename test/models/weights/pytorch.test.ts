@@ -210,24 +210,36 @@ describe('zip variants', () => {
   it('reads deflated entries, zip64 records and any top folder name', () => {
     const expected = loadStateDictFile(original);
     for (const zip64 of [false, true]) {
-      const rebuilt = buildZip(zipInputs(original, (n) => n.replace(/^[^/]+\//, 'archive/'), true), { zip64 });
+      const rebuilt = buildZip(
+        zipInputs(original, (n) => n.replace(/^[^/]+\//, 'archive/'), true),
+        { zip64 },
+      );
       const file = tmpFile(`deflated-${zip64}.pth`, rebuilt);
       expectSameTensors(expected, loadStateDictFile(file));
     }
   });
 
   it('reads a hand-built checkpoint and checks its storages', () => {
-    const ok = tmpFile('hand.pth', buildZip([
-      { name: 'hand/data.pkl', data: tensorPickle({ numel: 4, size: [2, 2], stride: [1, 2] }) },
-      { name: 'hand/data/0', data: floats(1, 2, 3, 4) },
-    ]));
+    const ok = tmpFile(
+      'hand.pth',
+      buildZip([
+        { name: 'hand/data.pkl', data: tensorPickle({ numel: 4, size: [2, 2], stride: [1, 2] }) },
+        { name: 'hand/data/0', data: floats(1, 2, 3, 4) },
+      ]),
+    );
     expect(loadStateDictFile(ok).get('w')).toEqual({ dtype: 'float32', shape: [2, 2], data: new Float32Array([1, 3, 2, 4]) });
 
     // Two tensors that each span all of one storage (x and x.view(2, 2)) share its memory, as in torch (no copy per view).
-    const twice = tmpFile('twice.pth', buildZip([
-      { name: 't/data.pkl', data: tensorPickle({ name: 'x', numel: 4, size: [4], stride: [1] }, { name: 'y', numel: 4, size: [2, 2], stride: [2, 1] }) },
-      { name: 't/data/0', data: floats(1, 2, 3, 4) },
-    ]));
+    const twice = tmpFile(
+      'twice.pth',
+      buildZip([
+        {
+          name: 't/data.pkl',
+          data: tensorPickle({ name: 'x', numel: 4, size: [4], stride: [1] }, { name: 'y', numel: 4, size: [2, 2], stride: [2, 1] }),
+        },
+        { name: 't/data/0', data: floats(1, 2, 3, 4) },
+      ]),
+    );
     const both = loadStateDictFile(twice);
     expect(both.get('y')).toEqual({ dtype: 'float32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) });
     expect(both.get('x')!.data.buffer).toBe(both.get('y')!.data.buffer);
@@ -235,22 +247,31 @@ describe('zip variants', () => {
     const missing = tmpFile('missing.pth', buildZip([{ name: 'm/data.pkl', data: tensorPickle({ key: '5', numel: 4, size: [4], stride: [1] }) }]));
     expectUserError(() => loadStateDictFile(missing), /missing\.pth: storage 5 is missing from the archive \(m\/data\/5\)/);
 
-    const short = tmpFile('short.pth', buildZip([
-      { name: 's/data.pkl', data: tensorPickle({ numel: 4, size: [4], stride: [1] }) },
-      { name: 's/data/0', data: floats(1, 2) },
-    ]));
+    const short = tmpFile(
+      'short.pth',
+      buildZip([
+        { name: 's/data.pkl', data: tensorPickle({ numel: 4, size: [4], stride: [1] }) },
+        { name: 's/data/0', data: floats(1, 2) },
+      ]),
+    );
     expectUserError(() => loadStateDictFile(short), /storage 0 holds 8 bytes but data\.pkl says 4 elements of float32/);
 
-    const outside = tmpFile('outside.pth', buildZip([
-      { name: 'o/data.pkl', data: tensorPickle({ numel: 4, offset: 1, size: [2, 2], stride: [2, 1] }) },
-      { name: 'o/data/0', data: floats(1, 2, 3, 4) },
-    ]));
+    const outside = tmpFile(
+      'outside.pth',
+      buildZip([
+        { name: 'o/data.pkl', data: tensorPickle({ numel: 4, offset: 1, size: [2, 2], stride: [2, 1] }) },
+        { name: 'o/data/0', data: floats(1, 2, 3, 4) },
+      ]),
+    );
     expectUserError(() => loadStateDictFile(outside), /a tensor of shape \[2, 2\] reads element 4 of storage 0, which has 4; the file is corrupt/);
 
-    const huge = tmpFile('huge.pth', buildZip([
-      { name: 'h/data.pkl', data: tensorPickle({ numel: 4, size: [255, 255, 255, 255], stride: [0, 0, 0, 0] }) },
-      { name: 'h/data/0', data: floats(1, 2, 3, 4) },
-    ]));
+    const huge = tmpFile(
+      'huge.pth',
+      buildZip([
+        { name: 'h/data.pkl', data: tensorPickle({ numel: 4, size: [255, 255, 255, 255], stride: [0, 0, 0, 0] }) },
+        { name: 'h/data/0', data: floats(1, 2, 3, 4) },
+      ]),
+    );
     expectUserError(() => loadStateDictFile(huge), /has shape \[255, 255, 255, 255\], too large to be a weight/);
   });
 
@@ -272,32 +293,62 @@ describe('files that are not plain state dicts', () => {
     const marker = path.join(tmp, 'was-run');
     const evil = pickleBytes(op.proto(2), op.global('os', 'system'), op.unicode(`touch ${marker}`), op.tuple1, op.reduce, op.stop);
     const file = tmpFile('evil.pth', buildZip([{ name: 'evil/data.pkl', data: evil }]));
-    expectUserError(() => loadStateDictFile(file), /evil\.pth is not a plain PyTorch state dict: it references os\.system; only tensors and containers are read/);
+    expectUserError(
+      () => loadStateDictFile(file),
+      /evil\.pth is not a plain PyTorch state dict: it references os\.system; only tensors and containers are read/,
+    );
     expect(fs.existsSync(marker)).toBe(false);
   });
 
   it('refuses other globals however they are named', () => {
-    const stackGlobal = pickleBytes(op.proto(4), op.unicode('builtins'), op.unicode('eval'), op.stackGlobal, op.unicode('1'), op.tuple1, op.reduce, op.stop);
-    expectUserError(() => readPytorchCheckpoint(tmpFile('eval.pth', buildZip([{ name: 'x/data.pkl', data: stackGlobal }]))), /references builtins\.eval/);
+    const stackGlobal = pickleBytes(
+      op.proto(4),
+      op.unicode('builtins'),
+      op.unicode('eval'),
+      op.stackGlobal,
+      op.unicode('1'),
+      op.tuple1,
+      op.reduce,
+      op.stop,
+    );
+    expectUserError(
+      () => readPytorchCheckpoint(tmpFile('eval.pth', buildZip([{ name: 'x/data.pkl', data: stackGlobal }]))),
+      /references builtins\.eval/,
+    );
     const proto = pickleBytes(op.proto(2), op.global('torch', 'constructor'), op.stop);
-    expectUserError(() => readPytorchCheckpoint(tmpFile('proto.pth', buildZip([{ name: 'x/data.pkl', data: proto }]))), /references torch\.constructor/);
+    expectUserError(
+      () => readPytorchCheckpoint(tmpFile('proto.pth', buildZip([{ name: 'x/data.pkl', data: proto }]))),
+      /references torch\.constructor/,
+    );
     const inst = pickleBytes(op.proto(2), op.mark, 'ios\nsystem\n', op.stop);
-    expectUserError(() => readPytorchCheckpoint(tmpFile('inst.pth', buildZip([{ name: 'x/data.pkl', data: inst }]))), /opcode INST .*only tensors and containers are read/);
+    expectUserError(
+      () => readPytorchCheckpoint(tmpFile('inst.pth', buildZip([{ name: 'x/data.pkl', data: inst }]))),
+      /opcode INST .*only tensors and containers are read/,
+    );
   });
 
   it('names the class of a whole pickled model', () => {
-    expectUserError(() => loadStateDictFile(path.join(OWN_FIXTURES, 'whole_model.pth')), /whole_model\.pth is not a plain PyTorch state dict: it references __main__\.Tiny/);
+    expectUserError(
+      () => loadStateDictFile(path.join(OWN_FIXTURES, 'whole_model.pth')),
+      /whole_model\.pth is not a plain PyTorch state dict: it references __main__\.Tiny/,
+    );
   });
 
   it('explains how to re-save the legacy format', () => {
-    expectUserError(() => loadStateDictFile(path.join(OWN_FIXTURES, 'legacy.pth')), /legacy\.pth is a PyTorch checkpoint in the legacy \(pre-1\.6, non-zip\) format.*re-save it with PyTorch >= 1\.6/);
+    expectUserError(
+      () => loadStateDictFile(path.join(OWN_FIXTURES, 'legacy.pth')),
+      /legacy\.pth is a PyTorch checkpoint in the legacy \(pre-1\.6, non-zip\) format.*re-save it with PyTorch >= 1\.6/,
+    );
   });
 
   it('recognises TorchScript archives and zips without data.pkl', () => {
-    const script = tmpFile('script.pt', buildZip([
-      { name: 'm/data.pkl', data: pickleBytes(op.proto(2), op.none, op.stop) },
-      { name: 'm/constants.pkl', data: pickleBytes(op.proto(2), op.emptyTuple, op.stop) },
-    ]));
+    const script = tmpFile(
+      'script.pt',
+      buildZip([
+        { name: 'm/data.pkl', data: pickleBytes(op.proto(2), op.none, op.stop) },
+        { name: 'm/constants.pkl', data: pickleBytes(op.proto(2), op.emptyTuple, op.stop) },
+      ]),
+    );
     expectUserError(() => loadStateDictFile(script), /script\.pt is a TorchScript archive \(torch\.jit\.save\)/);
     const other = tmpFile('other.zip', buildZip([{ name: 'readme.txt', data: Buffer.from('hello') }]));
     expectUserError(() => loadStateDictFile(other), /other\.zip is a zip archive without <folder>\/data\.pkl/);
@@ -306,7 +357,10 @@ describe('files that are not plain state dicts', () => {
   it('refuses random bytes', () => {
     const noise = new Uint8Array(256).map((_, i) => (i * 97 + 13) & 0xff);
     const file = tmpFile('noise.bin', noise);
-    expectUserError(() => loadStateDictFile(file), /noise\.bin is neither a safetensors file nor a PyTorch checkpoint written by torch\.save \(first bytes: 0d 6e/);
+    expectUserError(
+      () => loadStateDictFile(file),
+      /noise\.bin is neither a safetensors file nor a PyTorch checkpoint written by torch\.save \(first bytes: 0d 6e/,
+    );
     expectUserError(() => readPytorchCheckpoint(file), /noise\.bin is not a PyTorch checkpoint/);
   });
 });

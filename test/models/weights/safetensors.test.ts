@@ -132,7 +132,9 @@ describe('writeSafetensors', () => {
       const r = back.get(name)!;
       expect(r.dtype).toBe(t.dtype);
       expect(r.shape).toEqual(t.shape);
-      expect(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(true);
+      expect(
+        Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+      ).toBe(true);
     }
     expect(readSafetensorsMetadata(file)).toEqual({ format: 'pt', timm_model: 'tiny' });
     const header = readSafetensorsHeader(file);
@@ -165,14 +167,20 @@ describe('bad safetensors files', () => {
 
   it('reports a truncated file, naming the file and the tensor', () => {
     const whole = path.join(tmp, 'whole.safetensors');
-    writeSafetensors(whole, new Map([
-      ['a', { dtype: 'float32', shape: [4], data: new Float32Array(4) }],
-      ['b', { dtype: 'float32', shape: [4], data: new Float32Array(4) }],
-    ]));
+    writeSafetensors(
+      whole,
+      new Map([
+        ['a', { dtype: 'float32', shape: [4], data: new Float32Array(4) }],
+        ['b', { dtype: 'float32', shape: [4], data: new Float32Array(4) }],
+      ]),
+    );
     const bytes = fs.readFileSync(whole);
     const cut = path.join(tmp, 'cut.safetensors');
     fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 6));
-    const message = expectUserError(() => readSafetensors(cut), /tensor "b" has data_offsets \[16, 32\] past the end of the data \(26 bytes\); the file is truncated/);
+    const message = expectUserError(
+      () => readSafetensors(cut),
+      /tensor "b" has data_offsets \[16, 32\] past the end of the data \(26 bytes\); the file is truncated/,
+    );
     expect(message).toContain(cut);
   });
 
@@ -190,7 +198,10 @@ describe('bad safetensors files', () => {
 
   it('reports a shape that does not match the byte length', () => {
     const file = writeRaw('shape.safetensors', { w: f32([2, 3], 0, 20) }, new Uint8Array(20));
-    expectUserError(() => readSafetensors(file), /tensor "w" has shape \[2, 3\] of F32, which needs 24 bytes, but its data_offsets \[0, 20\] span 20/);
+    expectUserError(
+      () => readSafetensors(file),
+      /tensor "w" has shape \[2, 3\] of F32, which needs 24 bytes, but its data_offsets \[0, 20\] span 20/,
+    );
   });
 
   it('reports overlapping tensors, gaps and unindexed bytes', () => {

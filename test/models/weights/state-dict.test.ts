@@ -32,11 +32,20 @@ describe('normaliseStateDict', () => {
     const y = tensor(3);
     const content = dict([
       ['epoch', 4],
-      ['state_dict', dict([['module.x', x], ['module.y', y]])],
+      [
+        'state_dict',
+        dict([
+          ['module.x', x],
+          ['module.y', y],
+        ]),
+      ],
       ['optimizer', dict([['state', dict([])]])],
     ]);
     const { stateDict, notes } = normaliseStateDict(content, 'ckpt.pth');
-    expect([...stateDict]).toEqual([['x', x], ['y', y]]);
+    expect([...stateDict]).toEqual([
+      ['x', x],
+      ['y', y],
+    ]);
     expect(notes).toEqual([
       'used the "state_dict" entry of the top level (ignored: epoch, optimizer)',
       'removed the "module." prefix from all 2 names (a model saved inside DataParallel)',
@@ -60,25 +69,53 @@ describe('normaliseStateDict', () => {
   it('prefers state_dict to other wrappers and takes a single tensor-holding entry otherwise', () => {
     const a = tensor(1);
     const b = tensor(2);
-    const both = dict([['model', dict([['a', a]])], ['state_dict', dict([['b', b]])]]);
+    const both = dict([
+      ['model', dict([['a', a]])],
+      ['state_dict', dict([['b', b]])],
+    ]);
     expect([...normaliseStateDict(both, 'f').stateDict.keys()]).toEqual(['b']);
-    const teacher = dict([['teacher', dict([['a', a]])], ['epoch', 1]]);
+    const teacher = dict([
+      ['teacher', dict([['a', a]])],
+      ['epoch', 1],
+    ]);
     const result = normaliseStateDict(teacher, 'f');
     expect([...result.stateDict.keys()]).toEqual(['a']);
     expect(result.notes[0]).toBe('used the "teacher" entry of the top level (ignored: epoch)');
   });
 
   it('keeps prefixes that not every name has, and skips entries that are not tensors', () => {
-    const content = dict([['module.a', tensor(1)], ['b', tensor(2)], ['_metadata', dict([])], ['count', 3]]);
+    const content = dict([
+      ['module.a', tensor(1)],
+      ['b', tensor(2)],
+      ['_metadata', dict([])],
+      ['count', 3],
+    ]);
     const { stateDict, notes } = normaliseStateDict(content, 'f');
     expect([...stateDict.keys()]).toEqual(['module.a', 'b']);
     expect(notes).toEqual(['skipped 2 entries that are not tensors: _metadata (a dict), count (a number)']);
   });
 
   it('explains what it could not find', () => {
-    expectUserError(() => normaliseStateDict(dict([['epoch', 1], ['lr', 0.1]]), 'x.pth'), /x\.pth holds no state dict at the top level \(keys: epoch, lr\): no tensors found/);
     expectUserError(
-      () => normaliseStateDict(dict([['student', dict([['a', tensor(1)]])], ['teacher', dict([['a', tensor(1)]])]]), 'x.pth'),
+      () =>
+        normaliseStateDict(
+          dict([
+            ['epoch', 1],
+            ['lr', 0.1],
+          ]),
+          'x.pth',
+        ),
+      /x\.pth holds no state dict at the top level \(keys: epoch, lr\): no tensors found/,
+    );
+    expectUserError(
+      () =>
+        normaliseStateDict(
+          dict([
+            ['student', dict([['a', tensor(1)]])],
+            ['teacher', dict([['a', tensor(1)]])],
+          ]),
+          'x.pth',
+        ),
       /several entries hold tensors \(student, teacher\); extract one/,
     );
     expectUserError(() => normaliseStateDict([tensor(1)], 'x.pth'), /x\.pth holds a list at the top level, not a dict of tensors/);

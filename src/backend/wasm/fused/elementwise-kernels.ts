@@ -62,7 +62,13 @@ function byValues(fn: string, args: number[], n: number, pointers: number[], cou
   // In groups of 4: the pool cuts [0, groups), and the offsets step 16 bytes per group.
   const groups = Math.ceil(n / 4);
   return {
-    fn, args, total: groups, minChunk: Math.ceil(MIN_VALUES_PER_THREAD / 4),
-    offsets: pointers.map((i) => [i, 16] as [number, number]), count, unit: 4, limit: n,
+    fn,
+    args,
+    total: groups,
+    minChunk: Math.ceil(MIN_VALUES_PER_THREAD / 4),
+    offsets: pointers.map((i) => [i, 16] as [number, number]),
+    count,
+    unit: 4,
+    limit: n,
   };
 }

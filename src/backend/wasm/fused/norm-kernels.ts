@@ -45,7 +45,10 @@ function activationCode(attrs: tf.NamedAttrMap | undefined): number {
  */
 class ThreadSums {
   readonly bytes: number;
-  constructor(readonly threads: number, readonly width: number) {
+  constructor(
+    readonly threads: number,
+    readonly width: number,
+  ) {
     this.bytes = threads * width * 24;
   }
   acc(base: number): number[] {
@@ -85,8 +88,13 @@ export function channelMoments(args: KernelArgs): tf.TensorInfo[] {
     sums.zero(backend, s);
     // Every thread shifts by row 0 of x, so that their sums add up.
     m.pool.runSplit({
-      fn: 'channel_sums', args: [xa, 0, C, xa, 0], total: rows, minChunk: minRows(C),
-      offsets: [[0, C * 4]], count: 1, perThread: [[4, sums.acc(s)]],
+      fn: 'channel_sums',
+      args: [xa, 0, C, xa, 0],
+      total: rows,
+      minChunk: minRows(C),
+      offsets: [[0, C * 4]],
+      count: 1,
+      perThread: [[4, sums.acc(s)]],
     });
     const [sum, sq] = sums.combine(backend, s);
     const shift = heapF32(backend, xa, C);
@@ -123,8 +131,15 @@ export function normAct(args: KernelArgs): tf.TensorInfo {
       coef[C + c] = b[c] - mu[c] * scale;
     }
     m.pool.runSplit({
-      fn: 'scale_shift_act', args: [xa, 0, C, s, s + 4 * C, act, ya], total: rows, minChunk: minRows(C),
-      offsets: [[0, C * 4], [6, C * 4]], count: 1,
+      fn: 'scale_shift_act',
+      args: [xa, 0, C, s, s + 4 * C, act, ya],
+      total: rows,
+      minChunk: minRows(C),
+      offsets: [
+        [0, C * 4],
+        [6, C * 4],
+      ],
+      count: 1,
     });
   });
   return y;
@@ -153,8 +168,20 @@ export function normActGrad(args: KernelArgs): tf.TensorInfo[] {
   withScratch(backend, sums.bytes + 12 * C, (s) => {
     sums.zero(backend, s);
     m.pool.runSplit({
-      fn: 'norm_act_grad_sums', args: [xa, dya, 0, C, ma, ia, ga, ba, act, dxa, 0, 0], total: rows, minChunk: minRows(C),
-      offsets: [[0, C * 4], [1, C * 4], [9, C * 4]], count: 2, perThread: [[10, sums.acc(s)], [11, sums.part(s)]],
+      fn: 'norm_act_grad_sums',
+      args: [xa, dya, 0, C, ma, ia, ga, ba, act, dxa, 0, 0],
+      total: rows,
+      minChunk: minRows(C),
+      offsets: [
+        [0, C * 4],
+        [1, C * 4],
+        [9, C * 4],
+      ],
+      count: 2,
+      perThread: [
+        [10, sums.acc(s)],
+        [11, sums.part(s)],
+      ],
     });
     const [sg, sgx] = sums.combine(backend, s);
     const coef = s + sums.bytes;
@@ -174,8 +201,16 @@ export function normActGrad(args: KernelArgs): tf.TensorInfo[] {
       abd[2 * C + c] = training ? (-k * sg[c]) / rows - b * mu[c] : 0;
     }
     m.pool.runSplit({
-      fn: 'affine_rows', args: [dxa, xa, 0, C, coef, coef + 4 * C, coef + 8 * C, dxa], total: rows, minChunk: minRows(C),
-      offsets: [[0, C * 4], [1, C * 4], [7, C * 4]], count: 2,
+      fn: 'affine_rows',
+      args: [dxa, xa, 0, C, coef, coef + 4 * C, coef + 8 * C, dxa],
+      total: rows,
+      minChunk: minRows(C),
+      offsets: [
+        [0, C * 4],
+        [1, C * 4],
+        [7, C * 4],
+      ],
+      count: 2,
     });
   });
   return [dx, dgamma, dbeta];
@@ -192,8 +227,17 @@ export function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const [xa, ga, ba, ya, ma, ra] = [x, gamma, beta, y, mean, rstd].map((t) => address(backend, t));
   const eps = (args.attrs?.eps ?? 1e-5) as number;
   m.pool.runSplit({
-    fn: 'layer_norm', args: [xa, 0, C, ga, ba, eps, ya, ma, ra], total: rows, minChunk: minRows(C),
-    offsets: [[0, C * 4], [6, C * 4], [7, 4], [8, 4]], count: 1,
+    fn: 'layer_norm',
+    args: [xa, 0, C, ga, ba, eps, ya, ma, ra],
+    total: rows,
+    minChunk: minRows(C),
+    offsets: [
+      [0, C * 4],
+      [6, C * 4],
+      [7, 4],
+      [8, 4],
+    ],
+    count: 1,
   });
   return [y, mean, rstd];
 }
@@ -211,8 +255,22 @@ export function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   withScratch(backend, sums.bytes, (s) => {
     sums.zero(backend, s);
     m.pool.runSplit({
-      fn: 'layer_norm_grad', args: [xa, dya, 0, C, ma, ra, ga, dxa, 0, 0], total: rows, minChunk: minRows(C),
-      offsets: [[0, C * 4], [1, C * 4], [4, 4], [5, 4], [7, C * 4]], count: 2, perThread: [[8, sums.acc(s)], [9, sums.part(s)]],
+      fn: 'layer_norm_grad',
+      args: [xa, dya, 0, C, ma, ra, ga, dxa, 0, 0],
+      total: rows,
+      minChunk: minRows(C),
+      offsets: [
+        [0, C * 4],
+        [1, C * 4],
+        [4, 4],
+        [5, 4],
+        [7, C * 4],
+      ],
+      count: 2,
+      perThread: [
+        [8, sums.acc(s)],
+        [9, sums.part(s)],
+      ],
     });
     const [sgx, sg] = sums.combine(backend, s);
     heapF32(backend, address(backend, dgamma), C).set(sgx);

@@ -15,30 +15,97 @@ export interface NativeExports {
   channel_gate_grad(x: number, gate: number, dy: number, P: number, C: number, n0: number, n1: number, dx: number, dgate: number): void;
   scale_shift_act(x: number, rows: number, C: number, scale: number, shift: number, act: number, y: number): void;
   norm_act_grad_sums(
-    x: number, dy: number, rows: number, C: number, mean: number, invstd: number, gamma: number, beta: number,
-    act: number, gOut: number, acc: number, part: number,
+    x: number,
+    dy: number,
+    rows: number,
+    C: number,
+    mean: number,
+    invstd: number,
+    gamma: number,
+    beta: number,
+    act: number,
+    gOut: number,
+    acc: number,
+    part: number,
   ): void;
   affine_rows(g: number, x: number, rows: number, C: number, a: number, b: number, d: number, out: number): void;
   layer_norm(x: number, rows: number, D: number, gamma: number, beta: number, eps: number, y: number, mean: number, rstd: number): void;
   layer_norm_grad(
-    x: number, dy: number, rows: number, D: number, mean: number, rstd: number, gamma: number, dx: number, acc: number, part: number,
+    x: number,
+    dy: number,
+    rows: number,
+    D: number,
+    mean: number,
+    rstd: number,
+    gamma: number,
+    dx: number,
+    acc: number,
+    part: number,
   ): void;
   gelu(x: number, n: number, y: number): void;
   gelu_backward(x: number, dy: number, n: number, dx: number): void;
   depthwise_filter_grad(
-    x: number, dy: number, H: number, W: number, C: number, OH: number, OW: number, KH: number, KW: number,
-    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, row0: number, row1: number, acc: number, part: number,
+    x: number,
+    dy: number,
+    H: number,
+    W: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    pt: number,
+    pl: number,
+    row0: number,
+    row1: number,
+    acc: number,
+    part: number,
   ): void;
   depthwise_input_grad(
-    dy: number, filter: number, H: number, W: number, C: number, OH: number, OW: number, KH: number, KW: number,
-    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, n0: number, n1: number, dx: number,
+    dy: number,
+    filter: number,
+    H: number,
+    W: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    pt: number,
+    pl: number,
+    n0: number,
+    n1: number,
+    dx: number,
   ): void;
   copy_rows(src: number, rows: number, srcStride: number, len: number, dstStride: number, dst: number): void;
   column_sums(x: number, rows: number, C: number, acc: number): void;
   transpose_swap(x: number, A: number, R: number, C: number, D: number, r0: number, r1: number, y: number): void;
   adam_update(
-    p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, c1: number, c2: number, eps: number, sqrtBc2: number,
-    step: number, l2: number, lrWd: number, pOut: number, mOut: number, vOut: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    b2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    sqrtBc2: number,
+    step: number,
+    l2: number,
+    lrWd: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
   ): void;
 }
 

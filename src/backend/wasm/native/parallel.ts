@@ -173,7 +173,18 @@ export class NativePool {
   private write(job: Float64Array, call: SplitCall, chunk: number, thread: number): void {
     const offsets = call.offsets ?? [];
     const unit = call.unit ?? 1;
-    job.set([call.args.length, call.total, chunk, call.count ?? -1, call.start ?? -1, call.end ?? -1, offsets.length, unit, call.limit ?? call.total * unit, 0]);
+    job.set([
+      call.args.length,
+      call.total,
+      chunk,
+      call.count ?? -1,
+      call.start ?? -1,
+      call.end ?? -1,
+      offsets.length,
+      unit,
+      call.limit ?? call.total * unit,
+      0,
+    ]);
     offsets.forEach(([i, stride], o) => {
       job[HEADER + 2 * o] = i;
       job[HEADER + 2 * o + 1] = stride;
