@@ -149,26 +149,30 @@ export class ConvBnAct extends Module {
   }
 }
 
-/** Edge residual (fused MBConv, the er block): k×k expanding conv, BN, SiLU, SE, pw project, BN. */
-export class EdgeResidual extends Module {
-  readonly convExp: Conv2d;
+/**
+ * The two blocks made of one k×k conv (BN, SiLU), optional SE and a 1×1 projection (BN), with a skip
+ * when the shape allows; they differ only in timm's names and in the first conv's width.
+ */
+abstract class ConvSeProjectBlock extends Module {
+  readonly first: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly se: SqueezeExcite | null;
-  readonly convPwl: Conv2d;
+  readonly project: Conv2d;
   readonly bn2: BatchNorm2d;
   readonly dropPath: DropPath;
   readonly hasSkip: boolean;
 
-  constructor(
+  protected constructor(
     readonly a: BlockArgs,
     o: ConvOpts,
+    names: { first: string; project: string },
+    first: { channels: number; depthwise: boolean },
   ) {
     super();
-    const mid = roundChannels(a.inChannels * a.expand, 1);
-    this.convExp = this.addChild('conv_exp', conv(a.inChannels, mid, a.kernel, a.stride, o));
-    this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: mid, eps: a.bnEps }));
-    this.se = optionalSe(mid, a, o.init, (se) => this.addChild('se', se));
-    this.convPwl = this.addChild('conv_pwl', conv(mid, a.outChannels, 1, 1, o));
+    this.first = this.addChild(names.first, conv(a.inChannels, first.channels, a.kernel, a.stride, o, first.depthwise));
+    this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: first.channels, eps: a.bnEps }));
+    this.se = optionalSe(first.channels, a, o.init, (se) => this.addChild('se', se));
+    this.project = this.addChild(names.project, conv(first.channels, a.outChannels, 1, 1, o));
     this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
     this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
     this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
@@ -176,9 +180,9 @@ export class EdgeResidual extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = this.bn1.forward(this.convExp.forward(x), 'silu');
+      let y = this.bn1.forward(this.first.forward(x), 'silu');
       if (this.se) y = this.se.forward(y);
-      y = this.bn2.forward(this.convPwl.forward(y));
+      y = this.bn2.forward(this.project.forward(y));
       return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
     });
   }
@@ -188,41 +192,17 @@ export class EdgeResidual extends Module {
   }
 }
 
+/** Edge residual (fused MBConv, the er block): k×k expanding conv, BN, SiLU, SE, pw project, BN. */
+export class EdgeResidual extends ConvSeProjectBlock {
+  constructor(a: BlockArgs, o: ConvOpts) {
+    super(a, o, { first: 'conv_exp', project: 'conv_pwl' }, { channels: roundChannels(a.inChannels * a.expand, 1), depthwise: false });
+  }
+}
+
 /** Depthwise-separable block (stage 1): dw conv, BN, SiLU, SE, pw conv, BN. */
-export class DepthwiseSeparableConv extends Module {
-  readonly convDw: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly se: SqueezeExcite | null;
-  readonly convPw: Conv2d;
-  readonly bn2: BatchNorm2d;
-  readonly dropPath: DropPath;
-  readonly hasSkip: boolean;
-
-  constructor(
-    readonly a: BlockArgs,
-    o: ConvOpts,
-  ) {
-    super();
-    this.convDw = this.addChild('conv_dw', conv(a.inChannels, a.inChannels, a.kernel, a.stride, o, true));
-    this.bn1 = this.addChild('bn1', new BatchNorm2d({ numFeatures: a.inChannels, eps: a.bnEps }));
-    this.se = optionalSe(a.inChannels, a, o.init, (se) => this.addChild('se', se));
-    this.convPw = this.addChild('conv_pw', conv(a.inChannels, a.outChannels, 1, 1, o));
-    this.bn2 = this.addChild('bn2', new BatchNorm2d({ numFeatures: a.outChannels, eps: a.bnEps }));
-    this.dropPath = this.addChild('drop_path', new DropPath(a.dropPath));
-    this.hasSkip = a.skip && a.stride === 1 && a.inChannels === a.outChannels;
-  }
-
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      let y = this.bn1.forward(this.convDw.forward(x), 'silu');
-      if (this.se) y = this.se.forward(y);
-      y = this.bn2.forward(this.convPw.forward(y));
-      return (this.hasSkip ? tf.add(x, this.dropPath.forward(y)) : y) as tf.Tensor4D;
-    });
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.a };
+export class DepthwiseSeparableConv extends ConvSeProjectBlock {
+  constructor(a: BlockArgs, o: ConvOpts) {
+    super(a, o, { first: 'conv_dw', project: 'conv_pw' }, { channels: a.inChannels, depthwise: true });
   }
 }
 
