@@ -8,10 +8,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import sharp from 'sharp';
 import { cli } from '../helpers/cli';
 import { writeSafetensors } from '../../src/models/weights/safetensors';
+import { pngClaiming } from '../helpers/png';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-bad-input-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -34,29 +34,7 @@ async function photo(name: string, i: number, options: { format?: 'jpeg' | 'png'
   return file;
 }
 
-/** A PNG header claiming side x side RGB pixels, with only a few real rows behind it. */
-function hugePng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body) >>> 0);
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const rows = zlib.deflateSync(Buffer.alloc((1 + width * 3) * 4));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', rows),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+const hugePng = (width: number, height: number): Buffer => pngClaiming(width, height, { realRows: 4 });
 
 const TRAIN = (extra = '') => `
 name: bad

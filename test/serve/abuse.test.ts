@@ -8,11 +8,11 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import type { FastifyInstance } from 'fastify';
 import { buildServeApp } from '../../src/serve/app';
 import { loadPredictor, Predictor } from '../../src/predict/predictor';
 import { EYEPACS, TINY_VIT, trainTinyRun, writeFundus } from '../predict/tiny-runs';
+import { pngClaiming } from '../helpers/png';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fundus-serve-abuse-'));
 const kept = path.join(tmp, 'kept');
@@ -22,30 +22,8 @@ let app: FastifyInstance;
 let port: number;
 let photos: Buffer[] = [];
 
-/** A PNG whose header says 16000x16000 RGB: ~750 KB of deflated zeros that would decode to 768 MB. */
-function pngBomb(side: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body) >>> 0);
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0);
-  ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  // Only the first rows are really compressed; the header alone is what must be refused.
-  const rows = zlib.deflateSync(Buffer.alloc((1 + side * 3) * 64), { level: 9 });
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', rows),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** A PNG whose header says side x side RGB: deflated zeros that would decode to 768 MB at 16000 px. */
+const pngBomb = (side: number): Buffer => pngClaiming(side, side, { realRows: 64, level: 9 });
 
 function form(files: Record<string, [string, Buffer, string]>): FormData {
   const f = new FormData();
