@@ -81,6 +81,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let microBatch: number | null = null;
   let microBatchLine: string | undefined;
   const kernels: NonNullable<BenchResult['kernels']> = {};
+  let failure: unknown;
   try {
     if (o.mode !== 'inference') {
       const optimizer = new AdamOptimizer({ lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false });
@@ -136,9 +137,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       };
       inference = await timedSteps(o, timed, (k) => (kernels.inference = k));
     }
+  } catch (e) {
+    failure = e;
+    throw e;
   } finally {
-    tf.dispose([x, y]);
-    model.dispose();
+    // After a wasm trap the module is unusable and disposing throws too: keep the first error.
+    try {
+      tf.dispose([x, y]);
+      model.dispose();
+    } catch (e) {
+      if (failure === undefined) throw e;
+    }
   }
   const result: BenchResult = {
     model: o.model,
