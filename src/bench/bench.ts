@@ -7,6 +7,7 @@ import { AdamOptimizer } from '../train/optimizer';
 import { paramGroups } from '../train/param-groups';
 import { Rng } from '../util/random';
 import { timeKernels, KernelTime } from '../backend/kernel-timer';
+import { forwardInPasses, forwardPassImages } from '../backend/forward-passes';
 
 export type BenchMode = 'both' | 'train' | 'inference';
 
@@ -27,6 +28,8 @@ export interface BenchOptions {
   microBatch?: number | 'auto';
   /** as train.memoryLimitMiB, for microBatch auto */
   memoryLimitMiB?: number;
+  /** as model.checkpointActivations: training recomputes each block's activations in the backward pass */
+  checkpointActivations?: boolean;
   /** called after every step, warm-up included */
   onStep?: (phase: 'train' | 'inference', index: number, seconds: number, warmup: boolean) => void;
 }
@@ -62,6 +65,8 @@ export interface BenchResult {
   microBatch: number | null;
   /** how microBatch auto chose, when it did */
   microBatchLine?: string;
+  /** true when the training steps checkpointed activations */
+  checkpointActivations?: boolean;
   /** per-kernel self time over the timed steps, with `profile` */
   kernels?: { train?: KernelTime[]; inference?: KernelTime[] };
 }
@@ -72,7 +77,12 @@ export interface BenchResult {
  */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const tensorsBefore = tf.memory().numTensors;
-  const model = createModel(o.model, { numClasses: o.numClasses, imageSize: o.imageSize, seed: o.seed });
+  const model = createModel(o.model, {
+    numClasses: o.numClasses,
+    imageSize: o.imageSize,
+    seed: o.seed,
+    checkpointActivations: o.checkpointActivations,
+  });
   const params = model.countParams();
   const { x, y } = syntheticBatch(o.seed, o.batchSize, o.imageSize, o.numClasses);
   let train: StepTiming | null = null;
@@ -121,8 +131,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     if (o.mode !== 'train') {
       model.setTraining(false);
+      // As evaluate and predict run it: in passes where webgpu cannot bind the whole batch at once.
+      const perPass = await forwardPassImages(model, o.batchSize);
       const step = async (): Promise<void> => {
-        const logits = tf.tidy(() => model.forward(x));
+        const logits = tf.tidy(() => forwardInPasses(model, x, perPass));
         await logits.data();
         logits.dispose();
       };
@@ -141,13 +153,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     failure = e;
     throw e;
   } finally {
-    // After a wasm trap the module is unusable and disposing throws too: keep the first error.
-    try {
+    disposeKeepingFirstError(failure, () => {
       tf.dispose([x, y]);
       model.dispose();
-    } catch (e) {
-      if (failure === undefined) throw e;
-    }
+    });
   }
   const result: BenchResult = {
     model: o.model,
@@ -166,8 +175,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     microBatch,
   };
   if (microBatchLine) result.microBatchLine = microBatchLine;
+  if (o.checkpointActivations && train) result.checkpointActivations = true;
   if (o.profile) result.kernels = kernels;
   return result;
+}
+
+/** After a wasm trap the module is unusable and disposing throws too: the error that caused it is the one to report. */
+function disposeKeepingFirstError(failure: unknown, dispose: () => void): void {
+  try {
+    dispose();
+  } catch (e) {
+    if (failure === undefined) throw e;
+  }
 }
 
 async function timedSteps(o: BenchOptions, run: () => Promise<number[]>, keep: (k: KernelTime[]) => void): Promise<StepTiming> {

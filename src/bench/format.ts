@@ -9,7 +9,8 @@ export function benchLines(r: BenchResult): string[] {
   const lines: string[] = [];
   if (r.microBatchLine) lines.push(`${head}: ${r.microBatchLine}`);
   const passes = r.microBatch != null && r.microBatch < r.batchSize ? ` in passes of at most ${r.microBatch}` : '';
-  if (r.train) lines.push(timing(`train step${passes}`, r.train));
+  const checkpointed = r.checkpointActivations ? ', activations checkpointed' : '';
+  if (r.train) lines.push(timing(`train step${passes}${checkpointed}`, r.train));
   if (r.inference) lines.push(timing('inference', r.inference));
   const leak = r.tensorsGrowthOverSteps === 0 ? '' : `, grew by ${r.tensorsGrowthOverSteps} over the timed training steps`;
   lines.push(`${head}: peak RSS ${r.peakRssMiB.toFixed(0)} MiB; tensors before ${r.tensorsBefore}, after ${r.tensorsAfter}${leak}`);

@@ -19,6 +19,7 @@ export interface BenchArgs {
   json: boolean;
   'micro-batch'?: string;
   'memory-limit-mib'?: number;
+  'checkpoint-activations': boolean;
 }
 
 export function benchBuilder(y: Argv): Argv<BenchArgs> {
@@ -37,6 +38,11 @@ export function benchBuilder(y: Argv): Argv<BenchArgs> {
       describe: 'images per forward/backward pass of a training step: a number, or auto (the largest that fits); default the whole batch',
     })
     .option('memory-limit-mib', { type: 'number', describe: "memory a step may plan for with --micro-batch auto (default: the wasm heap's 4 GiB)" })
+    .option('checkpoint-activations', {
+      type: 'boolean',
+      default: false,
+      describe: "recompute each block's activations in the training backward pass (model.checkpointActivations)",
+    })
     .option('profile', { type: 'boolean', default: false, describe: 'also print the self time of every kernel per step' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>;
 }
@@ -69,6 +75,7 @@ export async function runBenchCommand(args: BenchArgs): Promise<number> {
     profile: args.profile,
     microBatch,
     memoryLimitMiB: args['memory-limit-mib'],
+    checkpointActivations: args['checkpoint-activations'],
   });
   process.stdout.write(
     args.json

@@ -28,6 +28,8 @@ export const modelConfigSchema = z.strictObject({
   dropPathRate: z.number().min(0).max(1).default(0),
   /** Overrides of the variant's architecture arguments (timm's create_model kwargs), e.g. {depth: 2}. */
   args: z.record(z.string(), z.unknown()).default({}),
+  /** Recompute each block's activations in the backward pass (timm's set_grad_checkpointing): less memory, one more forward pass per step. */
+  checkpointActivations: z.boolean().default(false),
 });
 
 export const optimizerConfigSchema = z.strictObject({

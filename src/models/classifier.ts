@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './layers/module';
 import type { HostTensor } from './weights/tensor';
 import { GroupMatcher, groupLayers } from './layer-groups';
+import { checkpoint } from './layers/checkpoint';
+import { UserError } from '../util/errors';
 
 /** Input expectations of a model family's pretrained weights (timm's pretrained_cfg, as data). */
 export interface PretrainedCfg {
@@ -154,6 +156,40 @@ export abstract class ClassifierModel<A extends ClassifierArgs = ClassifierArgs>
       toGrid: (t) => t as tf.Tensor4D,
       layer: "the last stage's feature map",
     };
+  }
+
+  private checkpointing = false;
+
+  /** Whether this family's blocks can be checkpointed (they run through `forwardBlock`). */
+  get supportsGradCheckpointing(): boolean {
+    return false;
+  }
+
+  /** Whether training recomputes each block's activations in the backward pass. */
+  get gradCheckpointing(): boolean {
+    return this.checkpointing;
+  }
+
+  /**
+   * timm's set_grad_checkpointing (model.checkpointActivations): in training, each block keeps only its
+   * input during the forward pass and runs again in the backward pass, so a step holds one block's
+   * intermediates at a time (see layers/checkpoint.ts). Inference and frozen (non-training) blocks never
+   * checkpoint. A family that does not support it refuses with a UserError naming the model.
+   */
+  setGradCheckpointing(enable = true): this {
+    if (enable && !this.supportsGradCheckpointing) {
+      throw new UserError(
+        `model.checkpointActivations: ${this.modelName} does not support activation checkpointing ` +
+          `(ViT, DINOv2, Swin V2, ResNet, EfficientNet and DenseNet models do); set it to false`,
+      );
+    }
+    this.checkpointing = enable;
+    return this;
+  }
+
+  /** Runs one block, checkpointed when setGradCheckpointing is on and the block is training. */
+  protected forwardBlock<T extends tf.Tensor>(block: Module, x: T, forward: (x: T) => T): T {
+    return this.checkpointing && block.training ? checkpoint(block, x, forward) : forward(x);
   }
 
   /** Variables of the classifier (head) only. */

@@ -137,6 +137,10 @@ export class DenseNet extends ClassifierModel<DenseNetArgs> {
     }
   }
 
+  override get supportsGradCheckpointing(): boolean {
+    return true;
+  }
+
   /** Feature map after norm5 (and its ReLU): [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -144,7 +148,11 @@ export class DenseNet extends ClassifierModel<DenseNetArgs> {
       this.blocks.forEach((layers, bi) => {
         // Each layer sees the concatenation of the block input and every earlier layer's output.
         const parts: tf.Tensor4D[] = [y];
-        for (const layer of layers) parts.push(layer.forward(parts.length === 1 ? parts[0] : (tf.concat(parts, 3) as tf.Tensor4D)));
+        for (const layer of layers) {
+          const input = parts.length === 1 ? parts[0] : (tf.concat(parts, 3) as tf.Tensor4D);
+          // Checkpointed, a layer keeps only its concatenated input: not its norm and ReLU of that width (timm's memory_efficient keeps less still).
+          parts.push(this.forwardBlock(layer, input, (v) => layer.forward(v)));
+        }
         y = tf.concat(parts, 3) as tf.Tensor4D;
         if (bi < this.transitions.length) y = this.transitions[bi].forward(y);
       });

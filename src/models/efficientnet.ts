@@ -318,9 +318,13 @@ export class EfficientNet extends ClassifierModel<EfficientNetArgs> {
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.bn1.forward(this.convStem.forward(x), 'silu');
-      for (const block of this.blocks) y = block.forward(y);
+      for (const block of this.blocks) y = this.forwardBlock(block, y, (v) => block.forward(v));
       return this.bn2.forward(this.convHead.forward(y), 'silu');
     });
+  }
+
+  override get supportsGradCheckpointing(): boolean {
+    return true;
   }
 
   forwardHead(features: tf.Tensor, preLogits = false): tf.Tensor2D {

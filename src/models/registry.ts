@@ -15,6 +15,11 @@ export interface ModelOptions {
   dropRate?: number;
   /** Stochastic depth rate (linearly increasing over blocks). */
   dropPathRate?: number;
+  /**
+   * Recompute each block's activations in the training backward pass (timm's set_grad_checkpointing):
+   * less memory per image for one more forward pass. A family that cannot is a UserError.
+   */
+  checkpointActivations?: boolean;
   /** false: weights start at zero instead of a random draw (when loading weights next, or to count parameters). */
   initialize?: boolean;
   /**
@@ -24,7 +29,8 @@ export interface ModelOptions {
   args?: Record<string, unknown>;
 }
 
-export type ResolvedModelOptions = Required<Pick<ModelOptions, 'numClasses' | 'imageSize' | 'seed'>> & Omit<ModelOptions, 'args'>;
+export type ResolvedModelOptions = Required<Pick<ModelOptions, 'numClasses' | 'imageSize' | 'seed'>> &
+  Omit<ModelOptions, 'args' | 'checkpointActivations'>;
 
 export interface ModelEntry<S extends ArgsSchema = ArgsSchema> {
   /** timm's name for the variant. */
@@ -72,10 +78,19 @@ export function checkModelArgs(name: string, args: Record<string, unknown> | und
 export function createModel(name: string, options: ModelOptions): ClassifierModel {
   const entry = getModelEntry(name);
   const args = parseModelArgs(name, entry.argsSchema, options.args);
-  const { args: _args, ...rest } = options;
+  const { args: _args, checkpointActivations, ...rest } = options;
   void _args;
   const resolved: ResolvedModelOptions = { seed: 0, imageSize: entry.pretrainedCfg.inputSize, ...rest };
-  return entry.build(resolved, args, new Initializer(resolved.seed, options.initialize === false));
+  const model = entry.build(resolved, args, new Initializer(resolved.seed, options.initialize === false));
+  if (checkpointActivations) {
+    try {
+      model.setGradCheckpointing(true);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+  return model;
 }
 
 /**

@@ -192,9 +192,13 @@ export class ResNet extends ClassifierModel<ResNetArgs> {
     return tf.tidy(() => {
       let y: tf.Tensor4D = tf.relu(this.bn1.forward(this.conv1.forward(x)));
       y = maxPool2d(y, 3, 2, 1);
-      for (const stage of this.stages) for (const block of stage) y = block.forward(y);
+      for (const stage of this.stages) for (const block of stage) y = this.forwardBlock(block, y, (v) => block.forward(v));
       return y;
     });
+  }
+
+  override get supportsGradCheckpointing(): boolean {
+    return true;
   }
 
   forwardHead(features: tf.Tensor, preLogits = false): tf.Tensor2D {

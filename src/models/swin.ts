@@ -412,6 +412,9 @@ export class PatchMerging extends Module {
   }
 }
 
+/** How a stage runs each of its blocks: (block, input, the block's forward) -> output. */
+export type BlockRunner = (block: Module, x: tf.Tensor4D, forward: (x: tf.Tensor4D) => tf.Tensor4D) => tf.Tensor4D;
+
 /** One resolution: an optional patch merging at the start (timm's layout), then the blocks, alternately shifted. */
 export class SwinTransformerV2Stage extends Module {
   readonly downsample: PatchMerging | null;
@@ -454,10 +457,11 @@ export class SwinTransformerV2Stage extends Module {
       );
     }
   }
-  forward(x: tf.Tensor4D): tf.Tensor4D {
+  /** @param run runs one block (the model's forwardBlock, which may checkpoint it); default: directly */
+  forward(x: tf.Tensor4D, run: BlockRunner = (_block, t, f) => f(t)): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.downsample ? this.downsample.forward(x) : x;
-      for (const block of this.blocks) y = block.forward(y);
+      for (const block of this.blocks) y = run(block, y, (v) => block.forward(v));
       return y;
     });
   }
@@ -530,9 +534,13 @@ export class SwinTransformerV2 extends ClassifierModel<SwinTransformerV2Args> {
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.patchEmbed.forwardMap(x);
-      for (const stage of this.stages) y = stage.forward(y);
+      for (const stage of this.stages) y = stage.forward(y, (block, t, f) => this.forwardBlock(block, t, f));
       return this.norm.forward(y) as tf.Tensor4D;
     });
+  }
+
+  override get supportsGradCheckpointing(): boolean {
+    return true;
   }
 
   forwardHead(features: tf.Tensor, preLogits = false): tf.Tensor2D {

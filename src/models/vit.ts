@@ -151,6 +151,10 @@ export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
     return this.args.embedDim;
   }
 
+  override get supportsGradCheckpointing(): boolean {
+    return true;
+  }
+
   /** Patch tokens with the class token and position embeddings, before the blocks: [B, 1 + N, D]. */
   private embed(x: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
@@ -163,7 +167,7 @@ export class VisionTransformer extends ClassifierModel<VisionTransformerArgs> {
   forwardFeatures(x: tf.Tensor4D): tf.Tensor3D {
     return tf.tidy(() => {
       let t = this.embed(x);
-      for (const block of this.blocks) t = block.forward(t);
+      for (const block of this.blocks) t = this.forwardBlock(block, t, (v) => block.forward(v));
       return this.norm.forward(t) as tf.Tensor3D;
     });
   }

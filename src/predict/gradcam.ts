@@ -19,9 +19,10 @@ export interface ClassActivationMap {
  * the model's camTarget: the last stage's feature map of CNNs and Swin, the patch tokens entering
  * the last block of a ViT.
  *
- * `x` is one normalised image [1, S, S, 3]; the model must be in inference mode.
+ * `x` is one normalised image [1, S, S, 3]; the model must be in inference mode. The map is read
+ * back asynchronously, which every backend allows (webgpu in Node reads no other way).
  */
-export function gradCam(model: ClassifierModel, x: tf.Tensor4D, classIndex: number): ClassActivationMap {
+export async function gradCam(model: ClassifierModel, x: tf.Tensor4D, classIndex: number): Promise<ClassActivationMap> {
   if (x.shape[0] !== 1) throw new Error(`gradCam takes one image, got a batch of ${x.shape[0]}`);
   if (classIndex < 0 || classIndex >= model.numClasses) throw new Error(`class ${classIndex} is outside 0..${model.numClasses - 1}`);
   const { map, height, width, method } = tf.tidy(() => {
@@ -33,8 +34,12 @@ export function gradCam(model: ClassifierModel, x: tf.Tensor4D, classIndex: numb
     const map = weightedSum(tf.reshape(activations, [1, h * w, c]), tf.reshape(target.toGrid(grads), [1, h * w, c]), [1]);
     return { map, height: h, width: w, method: `Grad-CAM on ${target.layer}` };
   });
-  const values = map.dataSync() as Float32Array;
-  map.dispose();
+  let values: Float32Array;
+  try {
+    values = (await map.data()) as Float32Array;
+  } finally {
+    map.dispose();
+  }
   let top = 0;
   for (const v of values) top = Math.max(top, v);
   const scaled = new Float32Array(values.length);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { forwardInPasses, forwardPassImages } from '../backend/forward-passes';
 import { decodeImage, decodeImageInside } from '../data/image';
 import { probabilities } from '../train/losses';
 import { UserError } from '../util/errors';
@@ -66,11 +67,13 @@ export async function predictFiles(predictor: Predictor, files: string[], option
   const C = classes.length;
   for await (const batch of preparedBatches(predictor, files, failures, options.batchSize)) {
     const n = batch.size;
+    // A batch webgpu cannot bind at once runs in several passes (backend/forward-passes.ts).
+    const perPass = predictor.forwardAsync ? undefined : await forwardPassImages(model, n);
     const probs = predictor.forwardAsync
       ? await viewMean(predictor, views, batch.x, [n, S, S, 3])
       : tf.tidy(() => {
           const x = tf.tensor4d(batch.x, [n, S, S, 3]);
-          const sum = views.map((v) => probabilities(model.forward(v.apply(x)), predictor.loss)).reduce((a, b) => tf.add(a, b));
+          const sum = views.map((v) => probabilities(forwardInPasses(model, v.apply(x), perPass), predictor.loss)).reduce((a, b) => tf.add(a, b));
           return tf.div(sum, views.length);
         });
     const p = (await probs.data()) as Float32Array;
@@ -137,7 +140,7 @@ async function heatmap(
   const input = tf.tensor4d(x, [1, S, S, 3]);
   let cam;
   try {
-    cam = gradCam(predictor.model, input, classIndex);
+    cam = await gradCam(predictor.model, input, classIndex);
   } finally {
     input.dispose();
   }

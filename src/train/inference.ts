@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassifierModel } from '../models/classifier';
 import { ImageBatches } from '../data/pipeline';
+import { forwardInPasses, forwardPassImages } from '../backend/forward-passes';
 import { LossName, lossFunction, probabilities } from './losses';
 
 export interface Predictions {
@@ -14,7 +15,10 @@ export interface Predictions {
   loss: number;
 }
 
-/** Runs the model in inference mode over every batch; exact over the whole set, not averaged per batch. */
+/**
+ * Runs the model in inference mode over every batch; exact over the whole set, not averaged per batch.
+ * A batch whose tensors webgpu cannot bind at once runs in several passes (backend/forward-passes.ts).
+ */
 export async function predictBatches(model: ClassifierModel, batches: ImageBatches, loss: LossName): Promise<Predictions> {
   model.setTraining(false);
   const lossFn = lossFunction(loss, 0);
@@ -24,10 +28,11 @@ export async function predictBatches(model: ClassifierModel, batches: ImageBatch
   for await (const batch of batches.epoch(0)) {
     const n = batch.size;
     const s = model.imageSize;
+    const perPass = await forwardPassImages(model, n);
     const [p, l] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [n, s, s, 3]);
       const y = tf.tensor2d(batch.y, [n, c]);
-      const logits = model.forward(x);
+      const logits = forwardInPasses(model, x, perPass);
       return [probabilities(logits, loss), lossFn(logits, y)];
     });
     const probs = (await p.data()) as Float32Array;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapMeter, WASM_HEAP_MAX_BYTES, WasmHeapExhausted } from '../backend/wasm/heap-meter';
+import { activeBindingLimit } from '../backend/webgpu/binding-limit';
+import { largestTensorAt, PassPlan, planBindingSplit, size, tensorTooLarge } from '../backend/webgpu/pass-plan';
 import { UserError } from '../util/errors';
 import { TrainStep } from './step';
 
@@ -20,6 +22,8 @@ export interface MicroBatchChoice {
   /** the log line that says how it was chosen (null when nothing was measured) */
   line: string | null;
   memory: StepMemory | null;
+  /** on webgpu: the passes the storage-buffer binding allows (see backend/webgpu/pass-plan.ts) */
+  binding?: PassPlan;
 }
 
 export interface ResolveMicroBatchOptions {
@@ -36,8 +40,71 @@ export interface ResolveMicroBatchOptions {
  * train.microBatch resolved to a number. `auto` measures the step (measureStepMemory) and picks the
  * largest micro-batch whose estimated peak fits within MEMORY_SAFETY of the limit; a step that does not
  * fit even one image at a time is a UserError naming the model, the size, the need and the limit.
+ *
+ * On webgpu every pass must also keep its largest tensor within the storage-buffer binding (tfjs-webgpu
+ * does not split a tensor; Dawn refuses the binding and the step computes garbage): the step's tensors
+ * are measured without running it (bindingPlan), an unset train.microBatch splits the batch when it
+ * must (and says so), `auto` takes the smaller of both answers, and a number that cannot fit is a
+ * UserError saying the most that can.
  */
 export async function resolveMicroBatch(o: ResolveMicroBatchOptions): Promise<MicroBatchChoice> {
+  const binding = await bindingPlan(o);
+  if (binding == null) return resolveByMemory(o);
+  const cap = binding.maxImages;
+  const label = `${o.step.model.modelName} at ${o.step.model.imageSize} px`;
+  if (typeof o.setting === 'number' && Math.min(o.setting, o.batchSize) > cap) {
+    const images = Math.min(o.setting, o.batchSize);
+    throw new UserError(
+      `train.microBatch ${o.setting}: ${tensorTooLarge(largestTensorAt(binding.probe, images), binding.limit, label, 'training step', images)}; ` +
+        `set train.microBatch to ${cap} or less, or to auto`,
+    );
+  }
+  if (o.setting == null) {
+    return cap >= o.batchSize
+      ? { microBatch: o.batchSize, line: null, memory: null, binding }
+      : { microBatch: cap, line: binding.line!, memory: null, binding };
+  }
+  const byMemory = await resolveByMemory(o);
+  if (o.setting !== 'auto' || byMemory.microBatch <= cap) return { ...byMemory, binding };
+  const passes = Math.ceil(o.batchSize / cap);
+  const line =
+    `train.microBatch auto: ${cap} (batch ${o.batchSize} in ${passes} pass${passes > 1 ? 'es' : ''}; the largest tensor of a pass is ` +
+    `${size(largestTensorAt(binding.probe, cap))}, within the ${size(binding.usableBytes)} webgpu can bind; ${cap + 1} images would exceed it)`;
+  return { microBatch: cap, line, memory: byMemory.memory, binding };
+}
+
+/** The step's passes under webgpu's storage-buffer binding; undefined on every other backend. */
+async function bindingPlan(o: ResolveMicroBatchOptions): Promise<PassPlan | undefined> {
+  if (activeBindingLimit() == null) return undefined;
+  const { model } = o.step;
+  const buffers = model.namedVariables().filter((v) => v.isBuffer);
+  const saved = buffers.map((b) => tf.clone(b.variable));
+  try {
+    model.setTraining(true);
+    return await planBindingSplit({
+      label: `${model.modelName} at ${model.imageSize} px`,
+      what: 'training step',
+      batchSize: o.batchSize,
+      probe: (n) => {
+        const x = tf.zeros([n, model.imageSize, model.imageSize, 3]) as tf.Tensor4D;
+        const y = tf.tidy(() => tf.cast(tf.oneHot(tf.zeros([n], 'int32') as tf.Tensor1D, o.numClasses), 'float32')) as tf.Tensor2D;
+        try {
+          const { loss, grads } = o.step.gradients({ x, y }, { seed: 0, key: 'binding-probe' });
+          tf.dispose([loss, ...grads.values()]);
+        } finally {
+          tf.dispose([x, y]);
+        }
+      },
+    });
+  } finally {
+    // The probe's batch-norm statistics are garbage (nothing ran): put the real ones back.
+    buffers.forEach((b, i) => b.variable.assign(saved[i]));
+    tf.dispose(saved);
+  }
+}
+
+/** resolveMicroBatch against the memory limit alone (every backend). */
+async function resolveByMemory(o: ResolveMicroBatchOptions): Promise<MicroBatchChoice> {
   if (o.setting == null) return { microBatch: o.batchSize, line: null, memory: null };
   if (o.setting !== 'auto') return { microBatch: Math.min(o.setting, o.batchSize), line: null, memory: null };
   const limitBytes = memoryLimitBytes(o.memoryLimitMiB);

@@ -173,6 +173,7 @@ async function openRun(options: TrainOptions): Promise<OpenRun> {
     dropRate: config.model.dropRate,
     dropPathRate: config.model.dropPathRate,
     args: config.model.args,
+    checkpointActivations: config.model.checkpointActivations,
   });
   if (config.model.pretrained && !resumeState) {
     say(loadWeights(model, config.model.pretrained, { strict: config.model.strict }).message);

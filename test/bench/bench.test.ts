@@ -79,3 +79,11 @@ test('with a micro-batch: the training step runs in passes, says so, and leaves 
   expect(benchLines(auto)[0]).toMatch(/^test_vit 32px batch 2 on wasm \(.*\): train\.microBatch auto: 2 \(batch 2 in 1 pass; measured/);
   expect(auto.tensorsAfter).toBe(auto.tensorsBefore);
 });
+
+test('with checkpointed activations: the training step says so and leaves no tensor behind', async () => {
+  const r = await runBench({ ...tiny, steps: 2, warmup: 1, mode: 'train', profile: false, checkpointActivations: true });
+  expect(r.checkpointActivations).toBe(true);
+  expect(r.tensorsAfter).toBe(r.tensorsBefore);
+  expect(r.tensorsGrowthOverSteps).toBe(0);
+  expect(benchLines(r)[0]).toMatch(/^test_vit 32px batch 2 on wasm \(.*\): train step, activations checkpointed \d+\.\d{3} s/);
+});

@@ -98,11 +98,11 @@ describe('memory', () => {
 });
 
 describe('Grad-CAM', () => {
-  test('for a CNN whose head averages and classifies, Grad-CAM is relu(Σ_k W_kc A_k) scaled to max 1', () => {
+  test('for a CNN whose head averages and classifies, Grad-CAM is relu(Σ_k W_kc A_k) scaled to max 1', async () => {
     const model = cnn.model as EfficientNet;
     const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     for (const c of [0, 1]) {
-      const cam = gradCam(model, x, c);
+      const cam = await gradCam(model, x, c);
       const expected = tf.tidy(() => {
         const f = model.forwardFeatures(x) as tf.Tensor4D;
         const w = tf.reshape(tf.slice(model.classifier!.weight, [0, c], [-1, 1]), [-1]);
@@ -116,7 +116,7 @@ describe('Grad-CAM', () => {
     x.dispose();
   });
 
-  test('for a ViT, the tokens entering the last block reproduce the logits, and the map covers the patch grid', () => {
+  test('for a ViT, the tokens entering the last block reproduce the logits, and the map covers the patch grid', async () => {
     const model = vit.model as VisionTransformer;
     const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
     const [viaTokens, direct] = tf.tidy(() => {
@@ -125,7 +125,7 @@ describe('Grad-CAM', () => {
       return [target.head(target.activations).dataSync(), model.forward(x).dataSync()];
     });
     Array.from(direct).forEach((v, i) => expect(viaTokens[i]).toBeCloseTo(v, 5));
-    const cam = gradCam(model, x, 2);
+    const cam = await gradCam(model, x, 2);
     expect([cam.height, cam.width]).toEqual([4, 4]);
     expect(cam.method).toMatch(/tokens entering the last transformer block/);
     expect(Math.max(...cam.values)).toBeCloseTo(1, 6);

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AdapterIdentity, adapterName, softwareAdapterReason } from './adapter-kind';
+import { BINDING_LIMIT_ENV, requestedBindingBytes } from './binding-limit';
 
 /**
  * Dawn's Node binding (the `webgpu` npm package). Its index.js is an ES module, so the native addon it
@@ -151,14 +152,19 @@ export function describeAdapter(adapter: DawnAdapter): AdapterReport {
 
 /**
  * Opens a device with the adapter's maximum of every limit tfjs-webgpu uses (defaults are far lower:
- * 128 MiB bindings). A tensor larger than the maximum binding is not split by tfjs-webgpu: Dawn rejects
- * the buffer and the results are garbage, so its error is printed, once, with what to change.
+ * 128 MiB bindings), or the binding size FUNDUS_WEBGPU_BINDING_LIMIT_MIB asks for. tfjs-webgpu does
+ * not split a tensor larger than the binding: Dawn rejects it and the results are garbage. Training
+ * and inference split their batches to stay under it (pass-plan.ts); should anything still exceed a
+ * limit, Dawn's error is printed, once, with what to change.
  */
 export async function openDevice(adapter: DawnAdapter): Promise<DawnDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const key of REQUESTED_LIMITS) {
     const v = adapter.limits[key];
     if (typeof v === 'number') requiredLimits[key] = v;
+  }
+  if (requiredLimits.maxStorageBufferBindingSize != null) {
+    requiredLimits.maxStorageBufferBindingSize = requestedBindingBytes(requiredLimits.maxStorageBufferBindingSize);
   }
   // timestamp-query lets tfjs time kernels (bench --profile).
   const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
@@ -170,7 +176,8 @@ export async function openDevice(adapter: DawnAdapter): Promise<DawnDevice> {
     const mib = Math.round((requiredLimits.maxStorageBufferBindingSize ?? 0) / 2 ** 20);
     process.stderr.write(
       `webgpu error: ${event.error.message.split('\n')[0]} (results after this are invalid; ` +
-        `if a tensor exceeds this adapter's ${mib} MiB storage binding, lower train.batchSize or model.imageSize)\n`,
+        `if a tensor exceeds the device's ${mib} MiB storage binding, lower train.microBatch, train.batchSize or model.imageSize` +
+        `${process.env[BINDING_LIMIT_ENV] != null ? `, or raise ${BINDING_LIMIT_ENV}` : ''})\n`,
     );
   });
   return device;

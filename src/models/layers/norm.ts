@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module';
 import { batchNormActFixed, batchNormActTraining, layerNormFused, NormActivation } from '../../backend/ops';
 import { silu } from './activations';
+import { recomputing } from './checkpoint';
 
 export interface BatchNorm2dArgs {
   numFeatures: number;
@@ -69,6 +70,8 @@ export class BatchNorm2d extends Module {
 
   /** running = (1 − momentum)·running + momentum·batch, with the batch variance made unbiased. */
   private updateRunningStats(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): void {
+    // A checkpointed block's second forward pass sees the same batch: the first one updated them.
+    if (recomputing()) return;
     const { momentum } = this.args;
     const n = x.size / x.shape[3];
     tf.tidy(() => {
