@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapBatchLayout } from './heap-layout';
 import { adoptOutput, asTensor, required } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';
+import { releaseCachedOperators } from './xnn-operator-cache';
 import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
 
 /**
@@ -33,10 +34,15 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
-/** The shipped kernel on an untransposed 2-D product: its XNNPACK path. */
+/**
+ * The shipped kernel on an untransposed 2-D product: its XNNPACK path. The operator it caches on b (a
+ * packed copy of b) is dropped at once: b is a transposed copy, a batch entry or an activation here,
+ * never used as the right operand again while it lives (xnn-operator-cache.ts).
+ */
 export function shippedProduct2d(shipped: tf.KernelConfig, backend: tf.KernelBackend): Product2d {
   return (a, b) => {
     const info = shipped.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
+    releaseCachedOperators(b, backend);
     return adoptOutput(info as tf.TensorInfo, backend);
   };
 }
