@@ -36,8 +36,9 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
 
 /**
  * The shipped kernel on an untransposed 2-D product: its XNNPACK path. The operator it caches on b (a
- * packed copy of b) is dropped at once: b is a transposed copy, a batch entry or an activation here,
- * never used as the right operand again while it lives (xnn-operator-cache.ts).
+ * packed copy of b) is dropped at once: b is mostly a transposed copy, a batch entry or an activation
+ * here; a weight shared by a batched product is packed again on its next use, which costs far less than
+ * the product (xnn-operator-cache.ts).
  */
 export function shippedProduct2d(shipped: tf.KernelConfig, backend: tf.KernelBackend): Product2d {
   return (a, b) => {
