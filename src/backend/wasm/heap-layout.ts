@@ -81,8 +81,8 @@ export function im2col(x: tf.Tensor4D, g: ConvGeometry, backend: tf.KernelBacken
   const dst = heap.typedArrayFromHeap(out) as Float32Array;
   // One view of the whole heap lets copyWithin move channel runs without allocating subarrays.
   const heapF32 = new Float32Array(src.buffer);
-  const srcBase = src.byteOffset >> 2;
-  const dstBase = dst.byteOffset >> 2;
+  const srcBase = src.byteOffset >>> 2;
+  const dstBase = dst.byteOffset >>> 2;
   let d = 0;
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
@@ -168,8 +168,8 @@ export function spreadWindow(
   const dst = heap.typedArrayFromHeap(out) as Float32Array;
   dst.fill(0);
   const heapF32 = new Float32Array(src.buffer);
-  const srcBase = src.byteOffset >> 2;
-  const dstBase = dst.byteOffset >> 2;
+  const srcBase = src.byteOffset >>> 2;
+  const dstBase = dst.byteOffset >>> 2;
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < h; r++) {
       const row = top + r * strideH;
