@@ -35,7 +35,7 @@ function conv(inC: number, outC: number, k: number, stride: number, init: Initia
 
 /** timm's BatchNormAct2d: batch norm then ReLU, as one named module (norm0, norm1, ..., norm5). */
 function bnRelu(bn: BatchNorm2d, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.relu(bn.forward(x)));
+  return bn.forward(x, 'relu');
 }
 
 /** BN-ReLU-conv1×1 to bnSize·k channels, BN-ReLU-conv3×3 to k new channels. */

@@ -90,7 +90,7 @@ export class BasicBlock extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y: tf.Tensor4D = tf.relu(this.bn1.forward(this.conv1.forward(x)));
+      let y: tf.Tensor4D = this.bn1.forward(this.conv1.forward(x), 'relu');
       y = this.bn2.forward(this.conv2.forward(y));
       const shortcut = this.downsample ? this.downsample.forward(x) : x;
       return tf.relu(tf.add(this.dropPath.forward(y), shortcut)) as tf.Tensor4D;
@@ -132,8 +132,8 @@ export class Bottleneck extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y: tf.Tensor4D = tf.relu(this.bn1.forward(this.conv1.forward(x)));
-      y = tf.relu(this.bn2.forward(this.conv2.forward(y)));
+      let y: tf.Tensor4D = this.bn1.forward(this.conv1.forward(x), 'relu');
+      y = this.bn2.forward(this.conv2.forward(y), 'relu');
       y = this.bn3.forward(this.conv3.forward(y));
       const shortcut = this.downsample ? this.downsample.forward(x) : x;
       return tf.relu(tf.add(this.dropPath.forward(y), shortcut)) as tf.Tensor4D;
@@ -190,7 +190,7 @@ export class ResNet extends ClassifierModel<ResNetArgs> {
   /** Feature map of the last stage: [B, H/32, W/32, numFeatures]. */
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y: tf.Tensor4D = tf.relu(this.bn1.forward(this.conv1.forward(x)));
+      let y: tf.Tensor4D = this.bn1.forward(this.conv1.forward(x), 'relu');
       y = maxPool2d(y, 3, 2, 1);
       for (const stage of this.stages) for (const block of stage) y = this.forwardBlock(block, y, (v) => block.forward(v));
       return y;

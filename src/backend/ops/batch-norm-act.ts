@@ -4,7 +4,7 @@ import { NativeActivation } from '../wasm/native/module';
 import { customOp, fusedKernelAvailable, runKernel, runKernels } from './native-active';
 
 /**
- * Batch normalisation followed by an activation (identity or SiLU), as one forward and one backward
+ * Batch normalisation followed by an activation (identity, SiLU or ReLU), as one forward and one backward
  * kernel where the backend has them (wasm with fundus-train's native kernels). The tfjs composition it
  * replaces (moments, batchNorm, sigmoid, mul) runs about 20 kernels per layer in a training step and keeps
  * four full-size intermediates alive for the backward pass; this keeps only the input.

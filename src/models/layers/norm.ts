@@ -35,7 +35,7 @@ export class BatchNorm2d extends Module {
   }
 
   /**
-   * Normalises x and applies `activation` (EfficientNet's BN + SiLU): one fused kernel each way where the
+   * Normalises x and applies `activation` (EfficientNet's BN + SiLU, ResNet's and DenseNet's BN + ReLU): one fused kernel each way where the
    * backend has it (wasm with fundus-train's native kernels), else tfjs's batch norm then the activation.
    */
   forward(x: tf.Tensor, activation: NormActivation = 'identity'): tf.Tensor4D {
@@ -120,5 +120,6 @@ export class LayerNorm extends Module {
 }
 
 function activate(x: tf.Tensor4D, activation: NormActivation): tf.Tensor4D {
-  return activation === 'silu' ? (silu(x) as tf.Tensor4D) : x;
+  if (activation === 'silu') return silu(x) as tf.Tensor4D;
+  return activation === 'relu' ? tf.relu(x) : x;
 }

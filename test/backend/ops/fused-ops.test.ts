@@ -43,6 +43,12 @@ function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
+/** The tfjs composition each fused activation replaces. */
+function activate(y: tf.Tensor, activation: NormActivation): tf.Tensor {
+  if (activation === 'silu') return silu(y);
+  return activation === 'relu' ? tf.relu(y) : y;
+}
+
 const bnShapes = [
   [2, 5, 7, 3],
   [3, 4, 4, 8],
@@ -50,7 +56,7 @@ const bnShapes = [
   [4, 3, 2, 64],
 ];
 
-describeWithGradients.each(bnShapes.flatMap((s) => (['identity', 'silu'] as NormActivation[]).map((a) => [s.join('×'), a, s] as const)))(
+describeWithGradients.each(bnShapes.flatMap((s) => (['identity', 'silu', 'relu'] as NormActivation[]).map((a) => [s.join('×'), a, s] as const)))(
   'batch norm + activation in training, x %s, %s',
   (_, activation, shape) => {
     // A mean far from zero checks that the one-pass statistics do not cancel.
@@ -61,7 +67,7 @@ describeWithGradients.each(bnShapes.flatMap((s) => (['identity', 'silu'] as Norm
     const composite = (xv: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       const { mean, variance } = tf.moments(xv, [0, 1, 2]);
       const y = tf.batchNorm4d(xv as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5);
-      return { y: activation === 'silu' ? silu(y) : y, mean, variance };
+      return { y: activate(y, activation), mean, variance };
     };
     const run = (xv: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       const fused = batchNormActTraining(xv as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, activation);
@@ -85,7 +91,7 @@ describeWithGradients.each(bnShapes.flatMap((s) => (['identity', 'silu'] as Norm
   },
 );
 
-describeWithGradients.each([['identity'], ['silu']] as const)('batch norm + %s with fixed statistics (inference, frozen)', (activation) => {
+describeWithGradients.each([['identity'], ['silu'], ['relu']] as const)('batch norm + %s with fixed statistics (inference, frozen)', (activation) => {
   test('output and gradients match tfjs batchNorm on cpu', async () => {
     const shape = [2, 6, 5, 7];
     const x = randomTensor(shape, 4);
@@ -98,7 +104,7 @@ describeWithGradients.each([['identity'], ['silu']] as const)('batch norm + %s w
       expectFused(fused);
       if (fused) return fused;
       const y = tf.batchNorm4d(xv as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
-      return activation === 'silu' ? silu(y) : y;
+      return activate(y, activation);
     };
     const [forward] = await wasmVsCpu(() => f([build(x), build(gamma), build(beta)], [build(mean), build(variance)]));
     expect(forward).toBeLessThan(TOLERANCE);

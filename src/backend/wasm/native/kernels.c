@@ -63,14 +63,19 @@ static inline f4 sigmoid4(f4 z) { return dvd(splat(1.0f), add(splat(1.0f), exp4(
 /* z·sigmoid(z) as z/(1 + e^−z): one division. */
 static inline f4 silu4(f4 z) { return dvd(z, add(splat(1.0f), exp4(wasm_f32x4_neg(z)))); }
 
-/* Activation after a normalisation: 0 none, 1 SiLU (z·sigmoid(z)). */
+/* Activation after a normalisation: 0 none, 1 SiLU (z·sigmoid(z)), 2 ReLU. */
 #define ACT_NONE 0
 #define ACT_SILU 1
+#define ACT_RELU 2
 
-static inline f4 act_forward(int act, f4 z) { return act == ACT_SILU ? silu4(z) : z; }
+static inline f4 act_forward(int act, f4 z) {
+  if (act == ACT_SILU) return silu4(z);
+  return act == ACT_RELU ? wasm_f32x4_pmax(z, splat(0.0f)) : z;
+}
 
-/* d act(z)/dz · g: SiLU' = s·(1 + z·(1 − s)). */
+/* d act(z)/dz · g: SiLU' = s·(1 + z·(1 − s)); ReLU' = 1 where z > 0, else 0 (as tfjs's step). */
 static inline f4 act_backward(int act, f4 z, f4 g) {
+  if (act == ACT_RELU) return wasm_v128_and(g, wasm_f32x4_gt(z, splat(0.0f)));
   if (act != ACT_SILU) return g;
   f4 s = sigmoid4(z);
   return mul(g, mul(s, add(splat(1.0f), mul(z, sub(splat(1.0f), s)))));

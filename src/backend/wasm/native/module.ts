@@ -116,7 +116,7 @@ export interface NativeModule {
 }
 
 /** Activation codes of kernels.c. */
-export const ACTIVATION_CODE = { identity: 0, silu: 1 } as const;
+export const ACTIVATION_CODE = { identity: 0, silu: 1, relu: 2 } as const;
 export type NativeActivation = keyof typeof ACTIVATION_CODE;
 
 /** The parts of the WebAssembly JavaScript API used here (TypeScript's ES2022 lib does not declare it). */
