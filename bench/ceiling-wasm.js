@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// The wasm side of bench/ceiling.py: single operations timed on the backend fundus-train trains on (its
+// XNNPACK threads, its kernels), one JSON line each. Needs the build (npm run build).
+//   node bench/ceiling-wasm.js [--reps 5]
+const path = require('path');
+
+const dist = path.resolve(__dirname, '..', 'dist', 'src');
+const tf = require('@tensorflow/tfjs-core');
+const { initBackend } = require(path.join(dist, 'backend', 'select'));
+
+const i = process.argv.indexOf('--reps');
+const REPS = i >= 0 ? Number(process.argv[i + 1]) : 5;
+
+/** Median seconds of `f` over REPS runs after one warm-up; `f` reads its result back (the work is done). */
+function median(f) {
+  f();
+  const seconds = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  seconds.sort((a, b) => a - b);
+  return seconds[Math.floor(seconds.length / 2)];
+}
+
+async function main() {
+  await initBackend('wasm');
+  const ops = [];
+  for (const n of [1024, 2048]) {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    ops.push({ op: `matmul ${n}x${n}x${n}`, flops: 2 * n ** 3, run: () => tf.matMul(a, b), keep: [a, b] });
+  }
+  // A ResNet-50 layer1 3x3 convolution and a 1x1 one, batch 8, NHWC here (NCHW in PyTorch).
+  const x3 = tf.randomNormal([8, 56, 56, 64]);
+  const w3 = tf.randomNormal([3, 3, 64, 64]);
+  ops.push({ op: 'conv3x3 8x56x56 64->64', flops: 2 * 8 * 56 * 56 * 64 * 64 * 9, run: () => tf.conv2d(x3, w3, 1, 'same'), keep: [x3, w3] });
+  const x1 = tf.randomNormal([8, 56, 56, 256]);
+  const w1 = tf.randomNormal([1, 1, 256, 64]);
+  ops.push({ op: 'conv1x1 8x56x56 256->64', flops: 2 * 8 * 56 * 56 * 256 * 64, run: () => tf.conv2d(x1, w1, 1, 'same'), keep: [x1, w1] });
+  for (const o of ops) {
+    const s = median(() => {
+      const y = o.run();
+      y.dataSync();
+      y.dispose();
+    });
+    process.stdout.write(`${JSON.stringify({ side: 'wasm', op: o.op, seconds: s, gflops: o.flops / s / 1e9 })}\n`);
+    tf.dispose(o.keep);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack ?? e}\n`);
+  process.exit(1);
+});
