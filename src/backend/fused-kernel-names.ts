@@ -22,6 +22,8 @@ export const FusedKernel = {
   SpatialMeanGrad: 'FundusSpatialMeanGrad',
   /** gradient of x [N, H, W, C] · gate [N, 1, 1, C] → [dx, dgate] */
   ChannelGateGrad: 'FundusChannelGateGrad',
+  /** gradient of max pooling with symmetric padding, x [N, H, W, C] and dy → dx; attrs: kernel, stride, padding */
+  MaxPoolGrad: 'FundusMaxPoolGrad',
   /** one Adam step → [param, m, v]; attrs: AdamStepAttrs */
   AdamStep: 'FundusAdamStep',
 } as const;

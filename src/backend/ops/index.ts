@@ -5,3 +5,4 @@ export { layerNormFused } from './layer-norm';
 export { geluFused } from './gelu';
 export { adamStepFused } from './adam-step';
 export { spatialMeanFused, channelGateFused } from './squeeze-excite';
+export { maxPoolPaddedFused, maxPoolPadded } from './max-pool';

@@ -13,6 +13,7 @@ import { unsortedSegmentSum } from './unsorted-segment-sum';
 import { FusedKernel } from '../fused-kernel-names';
 import { channelMoments, layerNorm, layerNormGrad, normAct, normActGrad } from './fused/norm-kernels';
 import { adamStep, gelu, geluGrad } from './fused/elementwise-kernels';
+import { maxPoolGrad } from './fused/pool-kernels';
 import { channelGateGrad, spatialMean, spatialMeanGrad } from './fused/squeeze-excite-kernels';
 
 /** Kernels TensorFlow.js 4.22's wasm backend lacks for training, that registerWasmTrainingKernels adds. */
@@ -73,5 +74,6 @@ export function registerWasmTrainingKernels(): void {
   registerIfMissing(FusedKernel.AdamStep, adamStep as tf.KernelFunc);
   registerIfMissing(FusedKernel.SpatialMean, spatialMean);
   registerIfMissing(FusedKernel.SpatialMeanGrad, spatialMeanGrad);
+  registerIfMissing(FusedKernel.MaxPoolGrad, maxPoolGrad);
   registerIfMissing(FusedKernel.ChannelGateGrad, channelGateGrad as tf.KernelFunc);
 }

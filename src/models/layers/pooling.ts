@@ -1,27 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { maxPoolPadded, maxPoolPaddedFused } from '../../backend/ops';
 
 /**
  * Max pooling with PyTorch's symmetric padding (nn.MaxPool2d(k, s, p)): the border is padded with
  * -inf explicitly and pooled 'valid', so the output size and values are PyTorch's for any input size
- * (tfjs 'same' pads asymmetrically and differs for even sizes).
+ * (tfjs 'same' pads asymmetrically and differs for even sizes). Its gradient is one native pass on wasm.
  */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const padded =
-      padding > 0
-        ? tf.pad(
-            x,
-            [
-              [0, 0],
-              [padding, padding],
-              [padding, padding],
-              [0, 0],
-            ],
-            -Infinity,
-          )
-        : x;
-    return tf.maxPool(padded, kernel, stride, 'valid');
-  });
+  return maxPoolPaddedFused(x, kernel, stride, padding) ?? maxPoolPadded(x, kernel, stride, padding);
 }
 
 /** Average pooling without padding (nn.AvgPool2d(k, s)): trailing rows/columns that do not fill a window are dropped. */

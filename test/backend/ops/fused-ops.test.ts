@@ -7,6 +7,8 @@ import {
   channelGateFused,
   geluFused,
   layerNormFused,
+  maxPoolPadded,
+  maxPoolPaddedFused,
   NormActivation,
   spatialMeanFused,
 } from '../../../src/backend/ops';
@@ -191,6 +193,30 @@ describeWithGradients.each([[[2, 5, 7, 3]], [[3, 4, 4, 16]], [[1, 9, 11, 5]]])('
     const errors = await wasmVsCpu(weightedGradients(f, [x, gate]));
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
+  });
+});
+
+describeWithGradients.each([
+  [[2, 9, 9, 3], 3, 2, 1],
+  [[1, 8, 7, 8], 3, 2, 1],
+  [[2, 6, 6, 5], 2, 2, 0],
+  [[1, 5, 6, 4], 3, 1, 1],
+  [[3, 12, 10, 64], 3, 2, 1],
+  [[4, 40, 40, 48], 3, 2, 1],
+])('max pooling with symmetric padding, x %j, kernel %d, stride %d, padding %d', (shape, kernel, stride, padding) => {
+  // Small integers: many windows hold equal maxima, where the gradient must go to the first one.
+  const x = { ...randomTensor(shape, 40), values: randomTensor(shape, 40).values.map((v) => Math.round(v * 1.5)) };
+
+  test('output and gradient match tfjs pad + maxPool on cpu', async () => {
+    const f = ([xv]: tf.Tensor[]) => {
+      const fused = maxPoolPaddedFused(xv as tf.Tensor4D, kernel, stride, padding);
+      expectFused(fused);
+      return fused ?? maxPoolPadded(xv as tf.Tensor4D, kernel, stride, padding);
+    };
+    const [forward] = await wasmVsCpu(() => f([build(x)]));
+    expect(forward).toBe(0);
+    const [gradient] = await wasmVsCpu(weightedGradients(f, [x]));
+    expect(gradient).toBeLessThan(1e-6);
   });
 });
 

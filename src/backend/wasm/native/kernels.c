@@ -618,3 +618,55 @@ void column_sums(const float *x, int rows, int C, double *acc) {
     }
   }
 }
+
+/*
+ * Backward of max pooling with PyTorch's symmetric padding (nn.MaxPool2d(k, s, p)) over x [N, H, W, C]:
+ * dy [N, outH, outW, C] goes to the first largest input of each window (row-major order, padding never
+ * wins), as tfjs's MaxPoolGrad does on the -inf padded input; dx [N, H, W, C], images n0..n1.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, int H, int W, int C, int outH, int outW, int k, int stride,
+                   int pad, int n0, int n1, float *dx) {
+  for (int n = n0; n < n1; n++) {
+    const float *xn = x + n * H * W * C;
+    float *dxn = dx + n * H * W * C;
+    zero_f32(dxn, H * W * C);
+    for (int oh = 0; oh < outH; oh++) {
+      int h0 = oh * stride - pad, h1 = h0 + k;
+      if (h0 < 0) h0 = 0;
+      if (h1 > H) h1 = H;
+      for (int ow = 0; ow < outW; ow++) {
+        int w0 = ow * stride - pad, w1 = w0 + k;
+        if (w0 < 0) w0 = 0;
+        if (w1 > W) w1 = W;
+        const float *d = dy + ((n * outH + oh) * outW + ow) * C;
+        for (int c = 0; c < C; c += 4) {
+          /* The best value so far and where its pixel starts (an element index into the image), per lane. */
+          f4 best = load_part(xn + (h0 * W + w0) * C, c, C);
+          v128_t at = wasm_i32x4_splat((h0 * W + w0) * C);
+          for (int ih = h0; ih < h1; ih++) {
+            for (int iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+              int e = (ih * W + iw) * C;
+              f4 v = load_part(xn + e, c, C);
+              v128_t greater = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, greater);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(e), at, greater);
+            }
+          }
+          int lanes = C - c < 4 ? C - c : 4;
+          for (int l = 0; l < lanes; l++) {
+            int e;
+            float g;
+            switch (l) {
+              case 0: e = wasm_i32x4_extract_lane(at, 0); g = d[c]; break;
+              case 1: e = wasm_i32x4_extract_lane(at, 1); g = d[c + 1]; break;
+              case 2: e = wasm_i32x4_extract_lane(at, 2); g = d[c + 2]; break;
+              default: e = wasm_i32x4_extract_lane(at, 3); g = d[c + 3]; break;
+            }
+            dxn[e + c + l] += g;
+          }
+        }
+      }
+    }
+  }
+}

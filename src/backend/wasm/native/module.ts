@@ -12,6 +12,21 @@ export interface NativeExports {
   channel_sums(x: number, rows: number, C: number, shift: number, acc: number): void;
   spatial_mean(x: number, P: number, C: number, n0: number, n1: number, out: number): void;
   spread_positions(dy: number, P: number, C: number, scale: number, n0: number, n1: number, dx: number): void;
+  max_pool_grad(
+    x: number,
+    dy: number,
+    H: number,
+    W: number,
+    C: number,
+    outH: number,
+    outW: number,
+    k: number,
+    stride: number,
+    pad: number,
+    n0: number,
+    n1: number,
+    dx: number,
+  ): void;
   channel_gate_grad(x: number, gate: number, dy: number, P: number, C: number, n0: number, n1: number, dx: number, dgate: number): void;
   scale_shift_act(x: number, rows: number, C: number, scale: number, shift: number, act: number, y: number): void;
   norm_act_grad_sums(
