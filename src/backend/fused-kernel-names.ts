@@ -16,6 +16,10 @@ export const FusedKernel = {
   /** exact GELU, x·Φ(x) */
   Gelu: 'FundusGelu',
   GeluGrad: 'FundusGeluGrad',
+  /** max(a + b, 0) for a and b of one shape (a residual connection and its ReLU) */
+  AddRelu: 'FundusAddRelu',
+  /** ReLU's gradient from its output y and dy */
+  ReluGrad: 'FundusReluGrad',
   /** x [N, H, W, C] → mean over H and W, [N, 1, 1, C] */
   SpatialMean: 'FundusSpatialMean',
   /** dy [N, 1, 1, C] → dy/(H·W) at every position; attrs: shape (x's) */

@@ -5,6 +5,7 @@ import { Module } from './layers/module';
 import { Initializer } from './layers/init';
 import { Conv2d } from './layers/conv';
 import { BatchNorm2d } from './layers/norm';
+import { addRelu } from './layers/activations';
 import { Linear } from './layers/linear';
 import { Dropout, DropPath } from './layers/dropout';
 import { maxPool2d } from './layers/pooling';
@@ -93,7 +94,7 @@ export class BasicBlock extends Module {
       let y: tf.Tensor4D = this.bn1.forward(this.conv1.forward(x), 'relu');
       y = this.bn2.forward(this.conv2.forward(y));
       const shortcut = this.downsample ? this.downsample.forward(x) : x;
-      return tf.relu(tf.add(this.dropPath.forward(y), shortcut)) as tf.Tensor4D;
+      return addRelu(this.dropPath.forward(y), shortcut) as tf.Tensor4D;
     });
   }
 
@@ -136,7 +137,7 @@ export class Bottleneck extends Module {
       y = this.bn2.forward(this.conv2.forward(y), 'relu');
       y = this.bn3.forward(this.conv3.forward(y));
       const shortcut = this.downsample ? this.downsample.forward(x) : x;
-      return tf.relu(tf.add(this.dropPath.forward(y), shortcut)) as tf.Tensor4D;
+      return addRelu(this.dropPath.forward(y), shortcut) as tf.Tensor4D;
     });
   }
 

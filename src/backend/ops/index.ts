@@ -6,3 +6,4 @@ export { geluFused } from './gelu';
 export { adamStepFused } from './adam-step';
 export { spatialMeanFused, channelGateFused } from './squeeze-excite';
 export { maxPoolPaddedFused, maxPoolPadded } from './max-pool';
+export { addReluFused } from './add-relu';

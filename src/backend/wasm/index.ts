@@ -12,7 +12,7 @@ import { overrideKernel, registerIfMissing } from './kernel-registration';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
 import { FusedKernel } from '../fused-kernel-names';
 import { channelMoments, layerNorm, layerNormGrad, normAct, normActGrad } from './fused/norm-kernels';
-import { adamStep, gelu, geluGrad } from './fused/elementwise-kernels';
+import { adamStep, addRelu, gelu, geluGrad, reluGrad } from './fused/elementwise-kernels';
 import { maxPoolGrad } from './fused/pool-kernels';
 import { channelGateGrad, spatialMean, spatialMeanGrad } from './fused/squeeze-excite-kernels';
 
@@ -71,6 +71,8 @@ export function registerWasmTrainingKernels(): void {
   registerIfMissing(FusedKernel.LayerNormGrad, layerNormGrad as tf.KernelFunc);
   registerIfMissing(FusedKernel.Gelu, gelu);
   registerIfMissing(FusedKernel.GeluGrad, geluGrad);
+  registerIfMissing(FusedKernel.AddRelu, addRelu);
+  registerIfMissing(FusedKernel.ReluGrad, reluGrad);
   registerIfMissing(FusedKernel.AdamStep, adamStep as tf.KernelFunc);
   registerIfMissing(FusedKernel.SpatialMean, spatialMean);
   registerIfMissing(FusedKernel.SpatialMeanGrad, spatialMeanGrad);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluFused } from '../../backend/ops';
+import { addReluFused, geluFused } from '../../backend/ops';
 
 /** Exact GELU, x·Φ(x), as torch.nn.GELU() (not the tanh approximation). */
 export function gelu(x: tf.Tensor): tf.Tensor {
@@ -7,6 +7,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   const fused = geluFused(x);
   if (fused) return fused;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** ReLU of a residual sum, max(a + b, 0): one kernel each way where the backend has it. */
+export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return addReluFused(a, b) ?? tf.tidy(() => tf.relu(tf.add(a, b)));
 }
 
 /** SiLU (swish), x·sigmoid(x). */

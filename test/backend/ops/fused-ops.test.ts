@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../../../src/backend/wasm';
 import {
   adamStepFused,
+  addReluFused,
   batchNormActFixed,
   batchNormActTraining,
   channelGateFused,
@@ -217,6 +218,25 @@ describeWithGradients.each([
     expect(forward).toBe(0);
     const [gradient] = await wasmVsCpu(weightedGradients(f, [x]));
     expect(gradient).toBeLessThan(1e-6);
+  });
+});
+
+describeWithGradients.each([[[2, 5, 7, 3]], [[3, 4, 4, 16]], [[1, 9, 11, 5]], [[7]]])('residual add + ReLU, shape %j', (shape) => {
+  // Whole numbers: many sums are exactly 0, where ReLU's gradient is 0 (tfjs's step).
+  const a = { ...randomTensor(shape, 50), values: randomTensor(shape, 50).values.map((v) => Math.round(v * 2)) };
+  const b = { ...randomTensor(shape, 51), values: randomTensor(shape, 51).values.map((v) => Math.round(v * 2)) };
+
+  test('output and both gradients match tf.relu(tf.add) on cpu', async () => {
+    const f = ([av, bv]: tf.Tensor[]) => {
+      const fused = addReluFused(av, bv);
+      expectFused(fused);
+      return fused ?? tf.relu(tf.add(av, bv));
+    };
+    const [forward] = await wasmVsCpu(() => f([build(a), build(b)]));
+    expect(forward).toBe(0);
+    const errors = await wasmVsCpu(weightedGradients(f, [a, b]));
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(e).toBe(0);
   });
 });
 

@@ -6,7 +6,10 @@ import { address, allocate, NativeModule, nativeModule } from '../native/module'
 import type { SplitCall } from '../native/parallel';
 import { MIN_VALUES_PER_THREAD } from './norm-kernels';
 
-/** GELU and the Adam step on the native module (kernels.c): one pass each instead of 5–15 kernels. */
+/**
+ * GELU, a residual connection's add + ReLU, and the Adam step on the native module (kernels.c): one pass
+ * each instead of 2–15 kernels.
+ */
 
 function native(args: KernelArgs): { m: NativeModule; backend: tf.KernelBackend } {
   const backend = args.backend as tf.KernelBackend;
@@ -38,6 +41,28 @@ export function geluGrad(args: KernelArgs): tf.TensorInfo {
   const dx = allocate(backend, x.shape);
   const [xa, dya, dxa] = [x, dy, dx].map((t) => address(backend, t));
   m.pool.runSplit(byValues('gelu_backward', [xa, dya, 0, dxa], tf.util.sizeFromShape(x.shape), [0, 1, 3], 2));
+  return dx;
+}
+
+export function addRelu(args: KernelArgs): tf.TensorInfo {
+  const { m, backend } = native(args);
+  const a = required(args.inputs, 'a');
+  const b = required(args.inputs, 'b');
+  requireFloat32(FusedKernel.AddRelu, a, b);
+  const y = allocate(backend, a.shape);
+  const [aa, ba, ya] = [a, b, y].map((t) => address(backend, t));
+  m.pool.runSplit(byValues('add_relu', [aa, ba, 0, ya], tf.util.sizeFromShape(a.shape), [0, 1, 3], 2));
+  return y;
+}
+
+export function reluGrad(args: KernelArgs): tf.TensorInfo {
+  const { m, backend } = native(args);
+  const y = required(args.inputs, 'y');
+  const dy = required(args.inputs, 'dy');
+  requireFloat32(FusedKernel.ReluGrad, y, dy);
+  const dx = allocate(backend, y.shape);
+  const [ya, dya, dxa] = [y, dy, dx].map((t) => address(backend, t));
+  m.pool.runSplit(byValues('relu_backward', [ya, dya, 0, dxa], tf.util.sizeFromShape(y.shape), [0, 1, 3], 2));
   return dx;
 }
 

@@ -311,6 +311,25 @@ static inline f4 normal_cdf4(f4 x, f4 *gauss) {
 }
 
 /* Exact GELU y = x·Φ(x) over n values. */
+/* y = max(a + b, 0): a residual connection and its ReLU in one pass. */
+EXPORT(add_relu)
+void add_relu(const float *a, const float *b, int n, float *y) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) store(y + i, wasm_f32x4_pmax(add(load(a + i), load(b + i)), splat(0.0f)));
+  for (; i < n; i++) {
+    float v = a[i] + b[i];
+    y[i] = v > 0.0f ? v : 0.0f;
+  }
+}
+
+/* dx = dy where y > 0, else 0: ReLU's gradient from its output (as tfjs's step, 0 at 0). */
+EXPORT(relu_backward)
+void relu_backward(const float *y, const float *dy, int n, float *dx) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) store(dx + i, wasm_v128_and(load(dy + i), wasm_f32x4_gt(load(y + i), splat(0.0f))));
+  for (; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 EXPORT(gelu)
 void gelu(const float *x, int n, float *y) {
   int i = 0;

@@ -57,6 +57,8 @@ export interface NativeExports {
     acc: number,
     part: number,
   ): void;
+  add_relu(a: number, b: number, n: number, y: number): void;
+  relu_backward(y: number, dy: number, n: number, dx: number): void;
   gelu(x: number, n: number, y: number): void;
   gelu_backward(x: number, dy: number, n: number, dx: number): void;
   depthwise_filter_grad(
