@@ -240,6 +240,41 @@ describeWithGradients.each([[[2, 5, 7, 3]], [[3, 4, 4, 16]], [[1, 9, 11, 5]], [[
   });
 });
 
+// The shapes ResNet-50 runs these at (224 px, 2 images per pass): the threaded splits and every cache
+// effect of full-size tensors, which the small shapes above do not reach.
+describeWithGradients('at ResNet-50 sizes, batch 2', () => {
+  test('max pooling of the stem, [2, 112, 112, 64], and its gradient', async () => {
+    const x = randomTensor([2, 112, 112, 64], 60);
+    const f = ([xv]: tf.Tensor[]) => maxPoolPaddedFused(xv as tf.Tensor4D, 3, 2, 1) ?? maxPoolPadded(xv as tf.Tensor4D, 3, 2, 1);
+    const [gradient] = await wasmVsCpu(weightedGradients(f, [x]));
+    expect(gradient).toBeLessThan(1e-6);
+  }, 60_000);
+
+  test('residual add + ReLU, [2, 56, 56, 256], and its gradients', async () => {
+    const a = randomTensor([2, 56, 56, 256], 61);
+    const b = randomTensor([2, 56, 56, 256], 62);
+    const f = ([av, bv]: tf.Tensor[]) => addReluFused(av, bv) ?? tf.relu(tf.add(av, bv));
+    const errors = await wasmVsCpu(weightedGradients(f, [a, b]));
+    for (const e of errors) expect(e).toBeLessThan(1e-6);
+  }, 60_000);
+
+  test('batch norm + ReLU in training, [2, 56, 56, 64], and its gradients', async () => {
+    const x = randomTensor([2, 56, 56, 64], 63);
+    const gamma = randomTensor([64], 64);
+    const beta = randomTensor([64], 65);
+    const f = ([xv, g, b]: tf.Tensor[]) => {
+      const fused = batchNormActTraining(xv as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, 'relu');
+      if (fused) return fused.y;
+      const { mean, variance } = tf.moments(xv, [0, 1, 2]);
+      return tf.relu(tf.batchNorm4d(xv as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5));
+    };
+    const [forward] = await wasmVsCpu(() => f([build(x), build(gamma), build(beta)]));
+    expect(forward).toBeLessThan(TOLERANCE);
+    const errors = await wasmVsCpu(weightedGradients(f, [x, gamma, beta]));
+    for (const e of errors) expect(e).toBeLessThan(TOLERANCE);
+  }, 60_000);
+});
+
 describe('Adam step', () => {
   const attrsFor = (step: number, l2: number, lrWd: number) => {
     const lr = 0.01;
