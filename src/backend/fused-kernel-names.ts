@@ -20,6 +20,8 @@ export const FusedKernel = {
   AddRelu: 'FundusAddRelu',
   /** ReLU's gradient from its output y and dy */
   ReluGrad: 'FundusReluGrad',
+  /** softmax's gradient over the last axis from its output y and dy */
+  SoftmaxGrad: 'FundusSoftmaxGrad',
   /** x [N, H, W, C] → mean over H and W, [N, 1, 1, C] */
   SpatialMean: 'FundusSpatialMean',
   /** dy [N, 1, 1, C] → dy/(H·W) at every position; attrs: shape (x's) */

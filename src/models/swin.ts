@@ -7,6 +7,7 @@ import { Linear } from './layers/linear';
 import { LayerNorm } from './layers/norm';
 import { DropPath } from './layers/dropout';
 import { ClassifierHead } from './layers/classifier-head';
+import { softmax } from './layers/activations';
 import { Mlp } from './layers/mlp';
 import { PatchEmbed } from './layers/patch-embed';
 import { Sequence } from './layers/sequence';
@@ -242,7 +243,7 @@ export class WindowAttention extends Module {
         const numWindows = mask.shape[1];
         logits = tf.add(tf.reshape(logits, [bw / numWindows, numWindows, h, n * n]), mask);
       }
-      const attn = tf.softmax(tf.reshape(logits, [bw * h, n, n]));
+      const attn = softmax(tf.reshape(logits, [bw * h, n, n]));
       const out = tf.reshape(tf.transpose(tf.reshape(tf.matMul(attn, v), [bw, h, n, hd]), [0, 2, 1, 3]), [bw, n, c]);
       return this.proj.forward(out) as tf.Tensor3D;
     });

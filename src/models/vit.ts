@@ -7,6 +7,7 @@ import { Linear } from './layers/linear';
 import { LayerNorm } from './layers/norm';
 import { Dropout, DropPath } from './layers/dropout';
 import { LayerScale } from './layers/layer-scale';
+import { softmax } from './layers/activations';
 import { Mlp } from './layers/mlp';
 import { PatchEmbed } from './layers/patch-embed';
 import { Sequence } from './layers/sequence';
@@ -58,7 +59,7 @@ export class Attention extends Module {
       const { numHeads: h, headDim: hd, dim } = this;
       const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [b, n, h, hd]), [0, 2, 1, 3]), [b * h, n, hd]) as tf.Tensor3D;
       const [q, k, v] = tf.split(this.qkv.forward(x), 3, 2).map(heads);
-      const attn = tf.softmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(hd)), k, false, true));
+      const attn = softmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(hd)), k, false, true));
       const out = tf.matMul(attn, v);
       const merged = tf.reshape(tf.transpose(tf.reshape(out, [b, h, n, hd]), [0, 2, 1, 3]), [b, n, dim]);
       return this.proj.forward(merged) as tf.Tensor3D;

@@ -7,3 +7,4 @@ export { adamStepFused } from './adam-step';
 export { spatialMeanFused, channelGateFused } from './squeeze-excite';
 export { maxPoolPaddedFused, maxPoolPadded } from './max-pool';
 export { addReluFused } from './add-relu';
+export { softmaxFused } from './softmax';

@@ -11,7 +11,7 @@ import { makeConcat, makeSplitV, makeSum } from './copy-kernels';
 import { overrideKernel, registerIfMissing } from './kernel-registration';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
 import { FusedKernel } from '../fused-kernel-names';
-import { channelMoments, layerNorm, layerNormGrad, normAct, normActGrad } from './fused/norm-kernels';
+import { channelMoments, layerNorm, layerNormGrad, normAct, normActGrad, softmaxGrad } from './fused/norm-kernels';
 import { adamStep, addRelu, gelu, geluGrad, reluGrad } from './fused/elementwise-kernels';
 import { maxPoolGrad } from './fused/pool-kernels';
 import { channelGateGrad, spatialMean, spatialMeanGrad } from './fused/squeeze-excite-kernels';
@@ -69,6 +69,7 @@ export function registerWasmTrainingKernels(): void {
   registerIfMissing(FusedKernel.NormActGrad, normActGrad as tf.KernelFunc);
   registerIfMissing(FusedKernel.LayerNorm, layerNorm as tf.KernelFunc);
   registerIfMissing(FusedKernel.LayerNormGrad, layerNormGrad as tf.KernelFunc);
+  registerIfMissing(FusedKernel.SoftmaxGrad, softmaxGrad);
   registerIfMissing(FusedKernel.Gelu, gelu);
   registerIfMissing(FusedKernel.GeluGrad, geluGrad);
   registerIfMissing(FusedKernel.AddRelu, addRelu);

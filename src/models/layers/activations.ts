@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addReluFused, geluFused } from '../../backend/ops';
+import { addReluFused, geluFused, softmaxFused } from '../../backend/ops';
 
 /** Exact GELU, x·Φ(x), as torch.nn.GELU() (not the tanh approximation). */
 export function gelu(x: tf.Tensor): tf.Tensor {
@@ -12,6 +12,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 /** ReLU of a residual sum, max(a + b, 0): one kernel each way where the backend has it. */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return addReluFused(a, b) ?? tf.tidy(() => tf.relu(tf.add(a, b)));
+}
+
+/** Softmax over the last axis (attention weights): its gradient in one kernel where the backend has it. */
+export function softmax(x: tf.Tensor): tf.Tensor {
+  return softmaxFused(x) ?? tf.softmax(x);
 }
 
 /** SiLU (swish), x·sigmoid(x). */

@@ -11,6 +11,7 @@ import {
   maxPoolPadded,
   maxPoolPaddedFused,
   NormActivation,
+  softmaxFused,
   spatialMeanFused,
 } from '../../../src/backend/ops';
 import { fusedKernelAvailable } from '../../../src/backend/ops/native-active';
@@ -238,6 +239,21 @@ describeWithGradients.each([[[2, 5, 7, 3]], [[3, 4, 4, 16]], [[1, 9, 11, 5]], [[
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e).toBe(0);
   });
+});
+
+describeWithGradients.each([[[2, 3, 5, 7]], [[24, 197, 197]], [[4, 64, 64]], [[3, 1]]])('softmax over the last axis, shape %j', (shape) => {
+  test("output and gradient match tfjs's softmax on cpu", async () => {
+    const x = { ...randomTensor(shape, 70), values: randomTensor(shape, 70).values.map((v) => 4 * v) };
+    const f = ([xv]: tf.Tensor[]) => {
+      const fused = softmaxFused(xv);
+      expectFused(fused);
+      return fused ?? tf.softmax(xv);
+    };
+    const [forward] = await wasmVsCpu(() => f([build(x)]));
+    expect(forward).toBeLessThan(TOLERANCE);
+    const [gradient] = await wasmVsCpu(weightedGradients(f, [x]));
+    expect(gradient).toBeLessThan(TOLERANCE);
+  }, 60_000);
 });
 
 // The shapes ResNet-50 runs these at (224 px, 2 images per pass): the threaded splits and every cache

@@ -2,21 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamStepAttrs, FusedKernel } from '../../fused-kernel-names';
 import { requireFloat32 } from '../heap-layout';
 import { KernelArgs, required } from '../kernel-registration';
-import { address, allocate, NativeModule, nativeModule } from '../native/module';
+import { address, allocate } from '../native/module';
 import type { SplitCall } from '../native/parallel';
-import { MIN_VALUES_PER_THREAD } from './norm-kernels';
+import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
 
 /**
  * GELU, a residual connection's add + ReLU, and the Adam step on the native module (kernels.c): one pass
  * each instead of 2–15 kernels.
  */
-
-function native(args: KernelArgs): { m: NativeModule; backend: tf.KernelBackend } {
-  const backend = args.backend as tf.KernelBackend;
-  const m = nativeModule(backend);
-  if (m == null) throw new Error('fundus-train native wasm kernels are not available');
-  return { m, backend };
-}
 
 /**
  * Values are split in chunks of whole SIMD groups (multiples of 4), so that only the last chunk has a
@@ -24,7 +17,7 @@ function native(args: KernelArgs): { m: NativeModule; backend: tf.KernelBackend 
  */
 
 export function gelu(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const x = required(args.inputs, 'x');
   requireFloat32(FusedKernel.Gelu, x);
   const y = allocate(backend, x.shape);
@@ -34,7 +27,7 @@ export function gelu(args: KernelArgs): tf.TensorInfo {
 }
 
 export function geluGrad(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const x = required(args.inputs, 'x');
   const dy = required(args.inputs, 'dy');
   requireFloat32(FusedKernel.GeluGrad, x, dy);
@@ -45,7 +38,7 @@ export function geluGrad(args: KernelArgs): tf.TensorInfo {
 }
 
 export function addRelu(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const a = required(args.inputs, 'a');
   const b = required(args.inputs, 'b');
   requireFloat32(FusedKernel.AddRelu, a, b);
@@ -56,7 +49,7 @@ export function addRelu(args: KernelArgs): tf.TensorInfo {
 }
 
 export function reluGrad(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const y = required(args.inputs, 'y');
   const dy = required(args.inputs, 'dy');
   requireFloat32(FusedKernel.ReluGrad, y, dy);
@@ -67,7 +60,7 @@ export function reluGrad(args: KernelArgs): tf.TensorInfo {
 }
 
 export function adamStep(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const [p, g, mo, v] = (['param', 'grad', 'm', 'v'] as const).map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.AdamStep, p, g, mo, v);
   const o = args.attrs as unknown as AdamStepAttrs;

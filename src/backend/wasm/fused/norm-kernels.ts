@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FusedKernel } from '../../fused-kernel-names';
 import { requireFloat32 } from '../heap-layout';
 import { KernelArgs, required } from '../kernel-registration';
-import { ACTIVATION_CODE, address, allocate, heapF32, heapF64, NativeActivation, NativeModule, nativeModule, withScratch } from '../native/module';
+import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
+import { ACTIVATION_CODE, address, allocate, heapF32, heapF64, NativeActivation, withScratch } from '../native/module';
 
 /**
  * Batch and layer normalisation kernels on the native module (kernels.c): one or two passes over the
@@ -10,16 +11,6 @@ import { ACTIVATION_CODE, address, allocate, heapF32, heapF64, NativeActivation,
  * full-size intermediate each. Per-channel sums come back from each thread as float64 and are combined
  * here.
  */
-
-/** Below this many values a pass stays on one thread (a hand-off costs about 70 µs). */
-export const MIN_VALUES_PER_THREAD = 1 << 16;
-
-function native(args: KernelArgs): { m: NativeModule; backend: tf.KernelBackend } {
-  const backend = args.backend as tf.KernelBackend;
-  const m = nativeModule(backend);
-  if (m == null) throw new Error('fundus-train native wasm kernels are not available');
-  return { m, backend };
-}
 
 /** rows × channels of a tensor whose last axis is the channel axis */
 function rowsOf(x: tf.TensorInfo): { rows: number; C: number } {
@@ -76,7 +67,7 @@ class ThreadSums {
 }
 
 export function channelMoments(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const x = required(args.inputs, 'x');
   requireFloat32(FusedKernel.ChannelMoments, x);
   const { rows, C } = rowsOf(x);
@@ -114,7 +105,7 @@ export function channelMoments(args: KernelArgs): tf.TensorInfo[] {
  * (computed here in float64), applied in one pass split by rows over the native threads.
  */
 export function normAct(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const [x, mean, variance, gamma, beta] = (['x', 'mean', 'variance', 'gamma', 'beta'] as const).map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.NormAct, x, mean, variance, gamma, beta);
   const { rows, C } = rowsOf(x);
@@ -152,7 +143,7 @@ export function normAct(args: KernelArgs): tf.TensorInfo {
  * dx = gamma·invstd·g.
  */
 export function normActGrad(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const names = ['x', 'dy', 'mean', 'invstd', 'gamma', 'beta'] as const;
   const [x, dy, mean, invstd, gamma, beta] = names.map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.NormActGrad, x, dy, mean, invstd, gamma, beta);
@@ -217,7 +208,7 @@ export function normActGrad(args: KernelArgs): tf.TensorInfo[] {
 }
 
 export function layerNorm(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const [x, gamma, beta] = (['x', 'gamma', 'beta'] as const).map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.LayerNorm, x, gamma, beta);
   const { rows, C } = rowsOf(x);
@@ -243,7 +234,7 @@ export function layerNorm(args: KernelArgs): tf.TensorInfo[] {
 }
 
 export function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const [x, dy, mean, rstd, gamma] = (['x', 'dy', 'mean', 'rstd', 'gamma'] as const).map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.LayerNormGrad, x, dy, mean, rstd, gamma);
   const { rows, C } = rowsOf(x);
@@ -277,4 +268,29 @@ export function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
     heapF32(backend, address(backend, dbeta), C).set(sg);
   });
   return [dx, dgamma, dbeta];
+}
+
+/** Softmax's gradient over the last axis, rows split over the native threads. */
+export function softmaxGrad(args: KernelArgs): tf.TensorInfo {
+  const { m, backend } = nativeFor(args);
+  const y = required(args.inputs, 'y');
+  const dy = required(args.inputs, 'dy');
+  requireFloat32(FusedKernel.SoftmaxGrad, y, dy);
+  const D = y.shape[y.shape.length - 1];
+  const rows = tf.util.sizeFromShape(y.shape) / D;
+  const dx = allocate(backend, y.shape);
+  const [ya, dya, dxa] = [y, dy, dx].map((t) => address(backend, t));
+  m.pool.runSplit({
+    fn: 'softmax_backward',
+    args: [ya, dya, 0, D, dxa],
+    total: rows,
+    minChunk: minRows(D),
+    offsets: [
+      [0, D * 4],
+      [1, D * 4],
+      [4, D * 4],
+    ],
+    count: 2,
+  });
+  return dx;
 }

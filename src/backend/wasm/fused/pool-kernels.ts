@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FusedKernel } from '../../fused-kernel-names';
 import { requireFloat32 } from '../heap-layout';
 import { KernelArgs, required } from '../kernel-registration';
-import { address, allocate, nativeModule } from '../native/module';
-import { MIN_VALUES_PER_THREAD } from './norm-kernels';
+import { address, allocate } from '../native/module';
+import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
 
 /**
  * The gradient of max pooling with symmetric padding in one native pass, split by images over the native
@@ -11,9 +11,7 @@ import { MIN_VALUES_PER_THREAD } from './norm-kernels';
  * ResNet-50 step at batch 8 here: the shipped MaxPoolGrad and a 4-D Slice run as scalar loops.
  */
 export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as tf.KernelBackend;
-  const m = nativeModule(backend);
-  if (m == null) throw new Error('fundus-train native wasm kernels are not available');
+  const { m, backend } = nativeFor(args);
   const x = required(args.inputs, 'x');
   const dy = required(args.inputs, 'dy');
   requireFloat32(FusedKernel.MaxPoolGrad, x, dy);

@@ -2,21 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FusedKernel } from '../../fused-kernel-names';
 import { requireFloat32 } from '../heap-layout';
 import { KernelArgs, required } from '../kernel-registration';
-import { address, allocate, NativeModule, nativeModule } from '../native/module';
-import { MIN_VALUES_PER_THREAD } from './norm-kernels';
+import { address, allocate } from '../native/module';
+import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
 
 /**
  * Squeeze-and-excitation's full-size passes on the native module (kernels.c), split by images over the
  * native threads: the mean over positions (the shipped Mean over axes 1 and 2 transposes its whole input
  * first) with its gradient, and the gradient of the per-image channel gate (dx and dgate in one pass).
  */
-
-function native(args: KernelArgs): { m: NativeModule; backend: tf.KernelBackend } {
-  const backend = args.backend as tf.KernelBackend;
-  const m = nativeModule(backend);
-  if (m == null) throw new Error('fundus-train native wasm kernels are not available');
-  return { m, backend };
-}
 
 /** [N, H, W, C] → N, positions H·W, C */
 function dims(shape: number[]): { N: number; P: number; C: number } {
@@ -30,7 +23,7 @@ function minImages(perImage: number): number {
 }
 
 export function spatialMean(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const x = required(args.inputs, 'x');
   requireFloat32(FusedKernel.SpatialMean, x);
   const { N, P, C } = dims(x.shape);
@@ -41,7 +34,7 @@ export function spatialMean(args: KernelArgs): tf.TensorInfo {
 }
 
 export function spatialMeanGrad(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const dy = required(args.inputs, 'dy');
   requireFloat32(FusedKernel.SpatialMeanGrad, dy);
   const shape = args.attrs?.shape as number[];
@@ -53,7 +46,7 @@ export function spatialMeanGrad(args: KernelArgs): tf.TensorInfo {
 }
 
 export function channelGateGrad(args: KernelArgs): tf.TensorInfo[] {
-  const { m, backend } = native(args);
+  const { m, backend } = nativeFor(args);
   const [x, gate, dy] = (['x', 'gate', 'dy'] as const).map((n) => required(args.inputs, n));
   requireFloat32(FusedKernel.ChannelGateGrad, x, gate, dy);
   const { N, P, C } = dims(x.shape);

@@ -330,6 +330,30 @@ void relu_backward(const float *y, const float *dy, int n, float *dx) {
   for (; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+/*
+ * Softmax's gradient over the last axis from its output, for rows [rows, D]: dx = p − (Σ p)·y with
+ * p = dy·y, the formula tfjs's own gradient evaluates (in float32, as it does).
+ */
+EXPORT(softmax_backward)
+void softmax_backward(const float *y, const float *dy, int rows, int D, float *dx) {
+  for (int r = 0; r < rows; r++) {
+    const float *yr = y + r * D, *dr = dy + r * D;
+    float *o = dx + r * D;
+    f4 s4 = splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= D; i += 4) s4 = add(s4, mul(load(dr + i), load(yr + i)));
+    float s = wasm_f32x4_extract_lane(s4, 0) + wasm_f32x4_extract_lane(s4, 1) + wasm_f32x4_extract_lane(s4, 2) +
+              wasm_f32x4_extract_lane(s4, 3);
+    for (; i < D; i++) s += dr[i] * yr[i];
+    f4 sv = splat(s);
+    for (i = 0; i + 4 <= D; i += 4) {
+      f4 yv = load(yr + i);
+      store(o + i, sub(mul(load(dr + i), yv), mul(sv, yv)));
+    }
+    for (; i < D; i++) o[i] = dr[i] * yr[i] - s * yr[i];
+  }
+}
+
 EXPORT(gelu)
 void gelu(const float *x, int n, float *y) {
   int i = 0;

@@ -59,6 +59,7 @@ export interface NativeExports {
   ): void;
   add_relu(a: number, b: number, n: number, y: number): void;
   relu_backward(y: number, dy: number, n: number, dx: number): void;
+  softmax_backward(y: number, dy: number, rows: number, D: number, dx: number): void;
   gelu(x: number, n: number, y: number): void;
   gelu_backward(x: number, dy: number, n: number, dx: number): void;
   depthwise_filter_grad(
