@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, releaseBackend } from '../../../src/backend/select';
-import { forwardInPasses, forwardPassImages } from '../../../src/backend/forward-passes';
-import { BINDING_LIMIT_ENV } from '../../../src/backend/webgpu/binding-limit';
+import { ForwardModel, forwardInPasses, forwardPassImages } from '../../../src/backend/forward-passes';
+import { BINDING_LIMIT_ENV, DEFAULT_BINDING_BYTES } from '../../../src/backend/webgpu/binding-limit';
 import { largestTensorOf } from '../../../src/backend/webgpu/largest-buffer';
 import { BINDING_SAFETY, largestTensorAt, LargestTensorProbe } from '../../../src/backend/webgpu/pass-plan';
 import { syntheticBatch } from '../../../src/bench/bench';
@@ -15,28 +15,43 @@ import { AdamOptimizer } from '../../../src/train/optimizer';
 import { paramGroups } from '../../../src/train/param-groups';
 import { TrainStep } from '../../../src/train/step';
 import { describeIfAdapter } from './adapter';
+import { TINY_EFFICIENTNET, TINY_VIT, TinyModel } from './tiny-models';
 
-// Splitting batches under a storage-buffer binding limit forced low (the software adapter's real one is
-// far above what a tiny model needs), and Grad-CAM read back on webgpu.
+// Splitting batches under a storage-buffer binding limit forced low (far below what a tiny model needs),
+// the Dawn error a tensor over the device's real binding gets unsplit, and Grad-CAM read back on webgpu.
 const BATCH = 6;
-const efficientnet = (): ClassifierModel =>
-  createModel('test_efficientnet', {
-    numClasses: 3,
-    imageSize: 32,
-    seed: 5,
-    dropRate: 0,
-    dropPathRate: 0,
-    args: {
-      headChannels: 32,
-      stages: [
-        { block: 'ds', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0.25 },
-        { block: 'ir', repeats: 1, kernel: 5, stride: 2, expand: 2, channels: 16, seRatio: 0.25 },
-      ],
-    },
-  });
+const tiny = (spec: TinyModel): ClassifierModel =>
+  createModel(spec.model, { numClasses: 3, imageSize: spec.imageSize, seed: 5, args: spec.args, dropRate: 0, dropPathRate: 0 });
+const efficientnet = (): ClassifierModel => tiny(TINY_EFFICIENTNET);
 // No batch norm: a step split into micro-batches has exactly the whole batch's mean-loss gradients.
-const vit = (): ClassifierModel =>
-  createModel('test_vit', { numClasses: 3, imageSize: 32, seed: 5, args: { depth: 2 }, dropRate: 0, dropPathRate: 0 });
+const vit = (): ClassifierModel => tiny(TINY_VIT);
+
+/**
+ * A model whose one activation per image is 18 MiB (the input tiled to 288 channels), so that a batch of
+ * 8 exceeds WebGPU's default 128 MiB binding by a margin while each op stays cheap on a software
+ * adapter (a registered model's activations reach 128 MiB only at batches that take minutes there).
+ */
+const WIDE = { size: 128, tiles: 96, batch: 8 };
+const WIDE_BYTES_PER_IMAGE = WIDE.size * WIDE.size * 3 * WIDE.tiles * 4;
+const wide: ForwardModel = {
+  modelName: 'wide',
+  imageSize: WIDE.size,
+  forward: (x) =>
+    tf.tidy(() => {
+      const h = tf.mul(tf.tile(x, [1, 1, 1, WIDE.tiles]), tf.linspace(0.5, 1.5, 3 * WIDE.tiles));
+      return tf.sum(tf.reshape(h, [x.shape[0], 4, -1]), -1) as tf.Tensor2D;
+    }),
+};
+// Positive inputs and weights: sums of a million terms without cancellation, which float32 on the GPU
+// would otherwise round differently from cpu's float64 accumulator.
+const wideInput = (): tf.Tensor4D => tf.randomUniform([WIDE.batch, WIDE.size, WIDE.size, 3], 0, 1, 'float32', 7);
+
+/** The parts of tfjs-webgpu's backend the overflow test reads: the device, for its limit and error scopes. */
+interface WebGpuDevice {
+  limits: Record<string, number>;
+  pushErrorScope(filter: 'validation'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
 
 /** A planning limit that holds exactly two images of `probe` (and not three), in bytes. */
 function limitForTwo(probe: LargestTensorProbe): number {
@@ -64,6 +79,7 @@ function maxRelativeDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describeIfAdapter()('webgpu: batches split under the storage-buffer binding, Grad-CAM', () => {
   const saved = process.env[BINDING_LIMIT_ENV];
   let cpuCam: Float32Array;
+  let cpuWide: Float32Array;
 
   beforeAll(async () => {
     await initBackend('cpu');
@@ -73,8 +89,12 @@ describeIfAdapter()('webgpu: batches split under the storage-buffer binding, Gra
     cpuCam = (await gradCam(model, x, 1)).values;
     x.dispose();
     model.dispose();
-    setLimit(undefined);
+    cpuWide = tf.tidy(() => wide.forward(wideInput())).dataSync() as Float32Array;
+    // The device is opened with WebGPU's default binding (the adapter offers more): a limit Dawn
+    // enforces, which the overflow test exceeds; the tiny models' tests lower only what is planned for.
+    setLimit(DEFAULT_BINDING_BYTES);
     await initBackend('webgpu');
+    setLimit(undefined);
     expect(tf.getBackend()).toBe('webgpu');
   }, 120_000);
 
@@ -91,7 +111,7 @@ describeIfAdapter()('webgpu: batches split under the storage-buffer binding, Gra
     const S = model.imageSize;
     const { x } = syntheticBatch(11, BATCH, S, 3);
     try {
-      expect(await forwardPassImages(model, BATCH)).toBeUndefined(); // the adapter's own limit: one pass
+      expect(await forwardPassImages(model, BATCH)).toBeUndefined(); // the device's own limit: one pass
       const probe = {
         oneImage: await largestTensorOf(() => tf.tidy(() => void model.forward(tf.zeros([1, S, S, 3])))),
         twoImages: await largestTensorOf(() => tf.tidy(() => void model.forward(tf.zeros([2, S, S, 3])))),
@@ -184,6 +204,43 @@ describeIfAdapter()('webgpu: batches split under the storage-buffer binding, Gra
     } finally {
       x.dispose();
       model.dispose();
+    }
+  }, 120_000);
+
+  test("a tensor over the device's binding gets Dawn's validation error unsplit; split into passes it equals cpu", async () => {
+    const device = (tf.backend() as unknown as { device: WebGpuDevice }).device;
+    const limit = device.limits.maxStorageBufferBindingSize;
+    expect(limit).toBe(DEFAULT_BINDING_BYTES);
+    expect(WIDE_BYTES_PER_IMAGE * WIDE.batch).toBeGreaterThan(limit);
+    const x = wideInput();
+    try {
+      // Unsplit: Dawn refuses to bind the 144 MiB activation and tfjs reads back a result that is not cpu's.
+      device.pushErrorScope('validation');
+      const whole = tf.tidy(() => wide.forward(x));
+      const wrong = (await whole.data()) as Float32Array;
+      whole.dispose();
+      const error = await device.popErrorScope();
+      expect(error?.message).toMatch(
+        new RegExp(
+          `Binding size \\(${WIDE_BYTES_PER_IMAGE * WIDE.batch}\\) .* is larger than the maximum storage buffer binding size \\(${limit}\\)`,
+        ),
+      );
+      expect(maxRelativeDiff(wrong, cpuWide)).toBeGreaterThan(0.1);
+
+      // Split: the plan measured in compile-only mode keeps every pass under the binding.
+      const perPass = await forwardPassImages(wide, WIDE.batch);
+      expect(perPass).toBe(Math.floor((limit * BINDING_SAFETY) / WIDE_BYTES_PER_IMAGE));
+      const before = tf.memory().numTensors;
+      device.pushErrorScope('validation');
+      const split = tf.tidy(() => forwardInPasses(wide, x, perPass));
+      const got = (await split.data()) as Float32Array;
+      split.dispose();
+      expect((await device.popErrorScope())?.message ?? null).toBeNull();
+      expect(tf.memory().numTensors).toBe(before);
+      console.log(`wide: ${perPass} images per pass, relative difference to cpu ${maxRelativeDiff(got, cpuWide).toExponential(2)}`);
+      expect(maxRelativeDiff(got, cpuWide)).toBeLessThan(1e-5);
+    } finally {
+      x.dispose();
     }
   }, 120_000);
 });

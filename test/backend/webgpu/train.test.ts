@@ -7,22 +7,12 @@ import { paramGroups } from '../../../src/train/param-groups';
 import { TrainStep } from '../../../src/train/step';
 import { AdamOptimizer } from '../../../src/train/optimizer';
 import { describeIfAdapter } from './adapter';
+import { TINY_EFFICIENTNET, TINY_VIT } from './tiny-models';
 
 /** One small model per registered family (every kind of layer the family uses, few channels). */
 const FAMILIES: { family: string; model: string; imageSize: number; args?: Record<string, unknown> }[] = [
-  {
-    family: 'efficientnet',
-    model: 'test_efficientnet',
-    imageSize: 32,
-    args: {
-      headChannels: 32,
-      stages: [
-        { block: 'ds', repeats: 1, kernel: 3, stride: 1, expand: 1, channels: 8, seRatio: 0.25 },
-        { block: 'ir', repeats: 1, kernel: 5, stride: 2, expand: 2, channels: 16, seRatio: 0.25 },
-      ],
-    },
-  },
-  { family: 'vit', model: 'test_vit', imageSize: 32, args: { depth: 2 } },
+  { family: 'efficientnet', ...TINY_EFFICIENTNET },
+  { family: 'vit', ...TINY_VIT },
   {
     family: 'swin',
     model: 'swinv2_tiny_window8_256',
