@@ -7,8 +7,8 @@ import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
 
 /**
  * The gradient of max pooling with symmetric padding in one native pass, split by images over the native
- * threads. The tfjs route (pad with -inf, MaxPoolGrad, slice the padding off) took about 0.35 s of a
- * ResNet-50 step at batch 8 here: the shipped MaxPoolGrad and a 4-D Slice run as scalar loops.
+ * threads. The tfjs route (pad with -inf, the shipped MaxPoolGrad, a Slice to take the padding off)
+ * took about 0.25 + 0.11 s of a ResNet-50 step at batch 8 here; this pass about 0.02 s.
  */
 export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { m, backend } = nativeFor(args);
