@@ -24,7 +24,9 @@ for round in $(seq 1 "$rounds"); do
       model=${spec%%:*}
       batch=${spec##*:}
       result=$(cd "$dir" && node dist/bin/fundus-train.js bench --model "$model" --batch-size "$batch" --steps 3 --warmup 1 --backend wasm --json 2>/dev/null | tail -1)
-      echo "{\"side\":\"$side\",\"commit\":\"$(git -C "$dir" rev-parse --short HEAD)\",\"round\":$round,\"result\":${result:-null}}"
+      commit=$(git -C "$dir" rev-parse --short HEAD)
+      [ "$side" = head ] && [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ] && commit="$commit+changes"
+      echo "{\"side\":\"$side\",\"commit\":\"$commit\",\"round\":$round,\"result\":${result:-null}}"
     done
   done
 done

@@ -4,6 +4,7 @@ import { adoptOutput, asTensor, required } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';
 import { releaseCachedOperators } from './xnn-operator-cache';
 import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
+import { nativeAtB, nativeAtBApplies } from './mat-mul-at-b';
 
 /**
  * BatchMatMul for wasm that keeps transposed and batched products on the shipped kernel's fast path
@@ -19,6 +20,10 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
       return shipped.kernelFunc(args);
     }
     const backend = args.backend as tf.KernelBackend;
+    if (nativeAtBApplies(shape, transposeA, transposeB)) {
+      const out = nativeAtB(a, b, shape, backend);
+      if (out != null) return out;
+    }
     return tf.tidy(() => {
       const out = productByUntransposed2d(
         asTensor(a, backend),

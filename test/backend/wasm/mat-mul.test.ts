@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../../../src/backend/wasm';
 import { KernelOverride } from '../../../src/backend/wasm/kernel-registration';
+import { MIN_AT_B_ROWS, nativeAtB, nativeAtBApplies } from '../../../src/backend/wasm/mat-mul-at-b';
+import { matMulShape } from '../../../src/backend/wasm/mat-mul-plan';
 import { build, describeWithGradients, randomTensor, wasmVsCpu, weightedGradients } from './compare-backends';
 
 const TOLERANCE = 1e-4;
@@ -68,6 +70,39 @@ test.each(transposes)('batched product with one side shared by every batch, tran
     const [error] = await wasmVsCpu(() => tf.matMul(build(a), build(b), tA, tB));
     expect(error).toBeLessThan(TOLERANCE);
   }
+});
+
+// Weight gradients xᵀ·dy: contraction over every position of a batch, in the native aᵀ·b kernel. Row
+// and column counts that leave partial tiles (4 rows × 8 columns), a last block of a and b shorter than
+// the kernel's, and enough rows to split over threads.
+describe('aᵀ·b over many rows (native kernel) equals cpu', () => {
+  test.each([
+    [MIN_AT_B_ROWS, 64, 40],
+    [5001, 13, 19],
+    [9000, 147, 64],
+    [4500, 200, 8],
+  ])('[%d, %d]ᵀ · [the same rows, %d]', async (P, K, N) => {
+    registerWasmTrainingKernels();
+    const a = randomTensor([P, K], 15);
+    const b = randomTensor([P, N], 16);
+    const shape = matMulShape([P, K], [P, N], true, false)!;
+    expect(nativeAtBApplies(shape, true, false)).toBe(true);
+    const [viaMatMul] = await wasmVsCpu(() => tf.matMul(build(a), build(b), true, false));
+    expect(viaMatMul).toBeLessThan(1e-5);
+    const [direct] = await wasmVsCpu(() => {
+      if (tf.getBackend() !== 'wasm') return tf.matMul(build(a), build(b), true, false);
+      const [at, bt] = [build(a), build(b)];
+      const info = nativeAtB(at, bt, shape, tf.backend())!;
+      return tf.engine().makeTensorFromTensorInfo(info);
+    });
+    expect(direct).toBeLessThan(1e-5);
+  });
+
+  test('short contractions and batched or other transposes stay with XNNPACK', () => {
+    expect(nativeAtBApplies(matMulShape([MIN_AT_B_ROWS - 1, 64], [MIN_AT_B_ROWS - 1, 40], true, false)!, true, false)).toBe(false);
+    expect(nativeAtBApplies(matMulShape([2, 5000, 64], [2, 5000, 40], true, false)!, true, false)).toBe(false);
+    expect(nativeAtBApplies(matMulShape([64, 5000], [5000, 40], false, false)!, false, false)).toBe(false);
+  });
 });
 
 describe('fused matMul on wasm equals cpu', () => {

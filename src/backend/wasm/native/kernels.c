@@ -713,3 +713,79 @@ void max_pool_grad(const float *x, const float *dy, int H, int W, int C, int out
     }
   }
 }
+
+/* Rows of a and b a block of matmul_at_b works through while they stay in cache. */
+#define AT_B_ROWS 256
+
+/*
+ * out = aᵀ·b for a [P, K] and b [P, N], both row-major: out[k, n] = Σ_p a[p, k]·b[p, n], a weight
+ * gradient xᵀ·dy read where its operands lie (XNNPACK needs aᵀ transposed and b packed first, which cost
+ * more than the product when P is large). Rows of out from tile t0·4 to min(t1·4, K), overwritten; tiles
+ * of 4 rows × 8 columns accumulate in registers over blocks of AT_B_ROWS rows of a and b.
+ */
+EXPORT(matmul_at_b)
+void matmul_at_b(const float *a, const float *b, int P, int K, int N, int t0, int t1, float *out) {
+  int k0 = t0 * 4, k1 = t1 * 4 < K ? t1 * 4 : K;
+  zero_f32(out + k0 * N, (k1 - k0) * N);
+  for (int pb = 0; pb < P; pb += AT_B_ROWS) {
+    int pe = pb + AT_B_ROWS < P ? pb + AT_B_ROWS : P;
+    for (int k = k0; k < k1; k += 4) {
+      int n = 0;
+      if (k + 4 <= k1) {
+        for (; n + 8 <= N; n += 8) {
+          float *o = out + k * N + n;
+          f4 c00 = load(o), c01 = load(o + 4), c10 = load(o + N), c11 = load(o + N + 4);
+          f4 c20 = load(o + 2 * N), c21 = load(o + 2 * N + 4), c30 = load(o + 3 * N), c31 = load(o + 3 * N + 4);
+          for (int p = pb; p < pe; p++) {
+            const float *bp = b + p * N + n;
+            f4 b0 = load(bp), b1 = load(bp + 4);
+            f4 av = load(a + p * K + k);
+            f4 a0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
+            f4 a2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
+            c00 = add(c00, mul(a0, b0));
+            c01 = add(c01, mul(a0, b1));
+            c10 = add(c10, mul(a1, b0));
+            c11 = add(c11, mul(a1, b1));
+            c20 = add(c20, mul(a2, b0));
+            c21 = add(c21, mul(a2, b1));
+            c30 = add(c30, mul(a3, b0));
+            c31 = add(c31, mul(a3, b1));
+          }
+          store(o, c00);
+          store(o + 4, c01);
+          store(o + N, c10);
+          store(o + N + 4, c11);
+          store(o + 2 * N, c20);
+          store(o + 2 * N + 4, c21);
+          store(o + 3 * N, c30);
+          store(o + 3 * N + 4, c31);
+        }
+      }
+      /* Rows left over whole tiles (K not a multiple of 4): a row at a time, 8 columns wide. */
+      int kr = k + 4 <= k1 ? 4 : k1 - k;
+      if (kr < 4) {
+        for (int i = 0; i < kr; i++) {
+          for (n = 0; n + 8 <= N; n += 8) {
+            float *o = out + (k + i) * N + n;
+            f4 c0 = load(o), c1 = load(o + 4);
+            for (int p = pb; p < pe; p++) {
+              f4 av = splat(a[p * K + k + i]);
+              c0 = add(c0, mul(av, load(b + p * N + n)));
+              c1 = add(c1, mul(av, load(b + p * N + n + 4)));
+            }
+            store(o, c0);
+            store(o + 4, c1);
+          }
+        }
+      }
+      /* Columns left over (N not a multiple of 8): one output at a time. */
+      for (int i = 0; i < kr; i++) {
+        for (int j = n; j < N; j++) {
+          float s = out[(k + i) * N + j];
+          for (int p = pb; p < pe; p++) s += a[p * K + k + i] * b[p * N + j];
+          out[(k + i) * N + j] = s;
+        }
+      }
+    }
+  }
+}
