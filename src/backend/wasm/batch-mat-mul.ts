@@ -5,6 +5,7 @@ import { optimizationsEnabled } from '../optimizations';
 import { releaseCachedOperators } from './xnn-operator-cache';
 import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
 import { nativeAtB, nativeAtBApplies } from './mat-mul-at-b';
+import { nativeBatchedApplies, nativeBatchedProduct } from './batched-small-mat-mul';
 
 /**
  * BatchMatMul for wasm that keeps transposed and batched products on the shipped kernel's fast path
@@ -22,6 +23,10 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend as tf.KernelBackend;
     if (nativeAtBApplies(shape, transposeA, transposeB)) {
       const out = nativeAtB(a, b, shape, backend);
+      if (out != null) return out;
+    }
+    if (nativeBatchedApplies(shape)) {
+      const out = nativeBatchedProduct(a, b, transposeA, transposeB, shape, backend);
       if (out != null) return out;
     }
     return tf.tidy(() => {

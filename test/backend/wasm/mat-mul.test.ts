@@ -3,6 +3,7 @@ import { registerWasmTrainingKernels } from '../../../src/backend/wasm';
 import { KernelOverride } from '../../../src/backend/wasm/kernel-registration';
 import { MIN_AT_B_ROWS, nativeAtB, nativeAtBApplies } from '../../../src/backend/wasm/mat-mul-at-b';
 import { matMulShape } from '../../../src/backend/wasm/mat-mul-plan';
+import { MAX_SMALL_PRODUCT_MACS, nativeBatchedApplies, nativeBatchedProduct } from '../../../src/backend/wasm/batched-small-mat-mul';
 import { build, describeWithGradients, randomTensor, wasmVsCpu, weightedGradients } from './compare-backends';
 
 const TOLERANCE = 1e-4;
@@ -102,6 +103,37 @@ describe('aᵀ·b over many rows (native kernel) equals cpu', () => {
     expect(nativeAtBApplies(matMulShape([MIN_AT_B_ROWS - 1, 64], [MIN_AT_B_ROWS - 1, 40], true, false)!, true, false)).toBe(false);
     expect(nativeAtBApplies(matMulShape([2, 5000, 64], [2, 5000, 40], true, false)!, true, false)).toBe(false);
     expect(nativeAtBApplies(matMulShape([64, 5000], [5000, 40], false, false)!, false, false)).toBe(false);
+  });
+});
+
+// Attention's many small products (Swin V2's window attention: 64 tokens, head size 32), in the native
+// batched kernel, in every layout; and a batch large enough to split over threads.
+describe('small batched products (native kernel) equal cpu', () => {
+  test.each(transposes.flatMap(([tA, tB]) => [[tA, tB, 40, 64, 32, 64] as const, [tA, tB, 7, 13, 9, 11] as const]))(
+    'transposeA %s, transposeB %s, batch %d of [%d, %d] · [.., %d]',
+    async (tA, tB, batch, m, k, n) => {
+      registerWasmTrainingKernels();
+      const [aShape, bShape] = operandShapes([batch], m, k, n, tA, tB);
+      const a = randomTensor(aShape, 17);
+      const b = randomTensor(bShape, 18);
+      const shape = matMulShape(aShape, bShape, tA, tB)!;
+      expect(nativeBatchedApplies(shape)).toBe(true);
+      const [viaMatMul] = await wasmVsCpu(() => tf.matMul(build(a), build(b), tA, tB));
+      expect(viaMatMul).toBeLessThan(1e-5);
+      const [direct] = await wasmVsCpu(() => {
+        if (tf.getBackend() !== 'wasm') return tf.matMul(build(a), build(b), tA, tB);
+        const info = nativeBatchedProduct(build(a), build(b), tA, tB, shape, tf.backend())!;
+        return tf.engine().makeTensorFromTensorInfo(info);
+      });
+      expect(direct).toBeLessThan(1e-5);
+    },
+  );
+
+  test('larger products, single products and shared operands stay with XNNPACK', () => {
+    const big = Math.ceil(Math.cbrt(MAX_SMALL_PRODUCT_MACS)) + 1;
+    expect(nativeBatchedApplies(matMulShape([4, big, big], [4, big, big], false, false)!)).toBe(false);
+    expect(nativeBatchedApplies(matMulShape([64, 32], [32, 64], false, false)!)).toBe(false);
+    expect(nativeBatchedApplies(matMulShape([4, 64, 32], [1, 32, 64], false, false)!)).toBe(false);
   });
 });
 

@@ -61,6 +61,7 @@ export interface NativeExports {
   relu_backward(y: number, dy: number, n: number, dx: number): void;
   softmax_backward(y: number, dy: number, rows: number, D: number, dx: number): void;
   matmul_at_b(a: number, b: number, P: number, K: number, N: number, t0: number, t1: number, out: number): void;
+  batched_matmul(a: number, b: number, M: number, K: number, N: number, aRow: number, aCol: number, e0: number, e1: number, out: number): void;
   gelu(x: number, n: number, y: number): void;
   gelu_backward(x: number, dy: number, n: number, dx: number): void;
   depthwise_filter_grad(
