@@ -714,14 +714,79 @@ void max_pool_grad(const float *x, const float *dy, int H, int W, int C, int out
   }
 }
 
+/*
+ * o += a·b for an [M, P] by [P, N] product, the shared core of the two matrix products below: a's element
+ * (i, p) at a[i·a_row + p·a_col] (either layout), b row-major with rows ldb apart, o's rows ldo apart.
+ * Tiles of 4 rows × 8 columns accumulate in registers, onto what o holds; rows and columns left over whole
+ * tiles go 8 columns at a time, then one output at a time. Every output sums over p in order.
+ */
+static void product_add(const float *a, int a_row, int a_col, const float *b, int ldb, int M, int P, int N, float *o,
+                        int ldo) {
+  int i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const float *a0 = a + i * a_row, *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
+    for (int j = 0; j + 8 <= N; j += 8) {
+      float *t = o + i * ldo + j;
+      f4 c00 = load(t), c01 = load(t + 4), c10 = load(t + ldo), c11 = load(t + ldo + 4);
+      f4 c20 = load(t + 2 * ldo), c21 = load(t + 2 * ldo + 4), c30 = load(t + 3 * ldo), c31 = load(t + 3 * ldo + 4);
+      for (int p = 0; p < P; p++) {
+        const float *bp = b + p * ldb + j;
+        f4 b0 = load(bp), b1 = load(bp + 4);
+        int q = p * a_col;
+        f4 v0 = splat(a0[q]), v1 = splat(a1[q]), v2 = splat(a2[q]), v3 = splat(a3[q]);
+        c00 = add(c00, mul(v0, b0));
+        c01 = add(c01, mul(v0, b1));
+        c10 = add(c10, mul(v1, b0));
+        c11 = add(c11, mul(v1, b1));
+        c20 = add(c20, mul(v2, b0));
+        c21 = add(c21, mul(v2, b1));
+        c30 = add(c30, mul(v3, b0));
+        c31 = add(c31, mul(v3, b1));
+      }
+      store(t, c00);
+      store(t + 4, c01);
+      store(t + ldo, c10);
+      store(t + ldo + 4, c11);
+      store(t + 2 * ldo, c20);
+      store(t + 2 * ldo + 4, c21);
+      store(t + 3 * ldo, c30);
+      store(t + 3 * ldo + 4, c31);
+    }
+  }
+  /* Rows left over whole tiles: 8 columns at a time. */
+  for (int r = i; r < M; r++) {
+    const float *ar = a + r * a_row;
+    for (int j = 0; j + 8 <= N; j += 8) {
+      float *t = o + r * ldo + j;
+      f4 c0 = load(t), c1 = load(t + 4);
+      for (int p = 0; p < P; p++) {
+        f4 v = splat(ar[p * a_col]);
+        c0 = add(c0, mul(v, load(b + p * ldb + j)));
+        c1 = add(c1, mul(v, load(b + p * ldb + j + 4)));
+      }
+      store(t, c0);
+      store(t + 4, c1);
+    }
+  }
+  /* Columns left over whole tiles, every row: one output at a time. */
+  for (int r = 0; r < M; r++) {
+    const float *ar = a + r * a_row;
+    for (int j = N - N % 8; j < N; j++) {
+      float v = o[r * ldo + j];
+      for (int p = 0; p < P; p++) v += ar[p * a_col] * b[p * ldb + j];
+      o[r * ldo + j] = v;
+    }
+  }
+}
+
 /* Rows of a and b a block of matmul_at_b works through while they stay in cache. */
 #define AT_B_ROWS 256
 
 /*
  * out = aᵀ·b for a [P, K] and b [P, N], both row-major: out[k, n] = Σ_p a[p, k]·b[p, n], a weight
  * gradient xᵀ·dy read where its operands lie (XNNPACK needs aᵀ transposed and b packed first, which cost
- * more than the product when P is large). Rows of out from tile t0·4 to min(t1·4, K), overwritten; tiles
- * of 4 rows × 8 columns accumulate in registers over blocks of AT_B_ROWS rows of a and b.
+ * more than the product when P is large). Rows of out from tile t0·4 to min(t1·4, K), overwritten, summed
+ * over blocks of AT_B_ROWS rows of a and b.
  */
 EXPORT(matmul_at_b)
 void matmul_at_b(const float *a, const float *b, int P, int K, int N, int t0, int t1, float *out) {
@@ -729,64 +794,8 @@ void matmul_at_b(const float *a, const float *b, int P, int K, int N, int t0, in
   zero_f32(out + k0 * N, (k1 - k0) * N);
   for (int pb = 0; pb < P; pb += AT_B_ROWS) {
     int pe = pb + AT_B_ROWS < P ? pb + AT_B_ROWS : P;
-    for (int k = k0; k < k1; k += 4) {
-      int n = 0;
-      if (k + 4 <= k1) {
-        for (; n + 8 <= N; n += 8) {
-          float *o = out + k * N + n;
-          f4 c00 = load(o), c01 = load(o + 4), c10 = load(o + N), c11 = load(o + N + 4);
-          f4 c20 = load(o + 2 * N), c21 = load(o + 2 * N + 4), c30 = load(o + 3 * N), c31 = load(o + 3 * N + 4);
-          for (int p = pb; p < pe; p++) {
-            const float *bp = b + p * N + n;
-            f4 b0 = load(bp), b1 = load(bp + 4);
-            f4 av = load(a + p * K + k);
-            f4 a0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0), a1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
-            f4 a2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2), a3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
-            c00 = add(c00, mul(a0, b0));
-            c01 = add(c01, mul(a0, b1));
-            c10 = add(c10, mul(a1, b0));
-            c11 = add(c11, mul(a1, b1));
-            c20 = add(c20, mul(a2, b0));
-            c21 = add(c21, mul(a2, b1));
-            c30 = add(c30, mul(a3, b0));
-            c31 = add(c31, mul(a3, b1));
-          }
-          store(o, c00);
-          store(o + 4, c01);
-          store(o + N, c10);
-          store(o + N + 4, c11);
-          store(o + 2 * N, c20);
-          store(o + 2 * N + 4, c21);
-          store(o + 3 * N, c30);
-          store(o + 3 * N + 4, c31);
-        }
-      }
-      /* Rows left over whole tiles (K not a multiple of 4): a row at a time, 8 columns wide. */
-      int kr = k + 4 <= k1 ? 4 : k1 - k;
-      if (kr < 4) {
-        for (int i = 0; i < kr; i++) {
-          for (n = 0; n + 8 <= N; n += 8) {
-            float *o = out + (k + i) * N + n;
-            f4 c0 = load(o), c1 = load(o + 4);
-            for (int p = pb; p < pe; p++) {
-              f4 av = splat(a[p * K + k + i]);
-              c0 = add(c0, mul(av, load(b + p * N + n)));
-              c1 = add(c1, mul(av, load(b + p * N + n + 4)));
-            }
-            store(o, c0);
-            store(o + 4, c1);
-          }
-        }
-      }
-      /* Columns left over (N not a multiple of 8): one output at a time. */
-      for (int i = 0; i < kr; i++) {
-        for (int j = n; j < N; j++) {
-          float s = out[(k + i) * N + j];
-          for (int p = pb; p < pe; p++) s += a[p * K + k + i] * b[p * N + j];
-          out[(k + i) * N + j] = s;
-        }
-      }
-    }
+    /* aᵀ's element (k, p) is a[p·K + k]: rows 1 apart, the contraction K apart. */
+    product_add(a + pb * K + k0, 1, K, b + pb * N, N, k1 - k0, pe - pb, N, out + k0 * N, N);
   }
 }
 
@@ -794,61 +803,14 @@ void matmul_at_b(const float *a, const float *b, int P, int K, int N, int t0, in
  * out[e] = a[e]·b[e] for batch entries e in [e0, e1) of small products: a[e] is [M, K] read through
  * strides (element (i, p) at i·a_row + p·a_col, so either layout of a), b[e] is [K, N] row-major, out[e]
  * [M, N]. Attention's many small products (Swin: thousands of 64×32×64 a step) spend more in XNNPACK's
- * per-product set-up than in arithmetic; here b[e] stays in cache and 4×8 tiles accumulate in registers.
+ * per-product set-up than in arithmetic; here b[e] stays in cache.
  */
 EXPORT(batched_matmul)
 void batched_matmul(const float *a, const float *b, int M, int K, int N, int a_row, int a_col, int e0, int e1,
                     float *out) {
   for (int e = e0; e < e1; e++) {
-    const float *ae = a + e * M * K, *be = b + e * K * N;
     float *oe = out + e * M * N;
-    int i = 0;
-    for (; i + 4 <= M; i += 4) {
-      const float *a0 = ae + i * a_row, *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
-      int j = 0;
-      for (; j + 8 <= N; j += 8) {
-        f4 c00 = splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int p = 0; p < K; p++) {
-          const float *bp = be + p * N + j;
-          f4 b0 = load(bp), b1 = load(bp + 4);
-          int q = p * a_col;
-          f4 v0 = splat(a0[q]), v1 = splat(a1[q]), v2 = splat(a2[q]), v3 = splat(a3[q]);
-          c00 = add(c00, mul(v0, b0));
-          c01 = add(c01, mul(v0, b1));
-          c10 = add(c10, mul(v1, b0));
-          c11 = add(c11, mul(v1, b1));
-          c20 = add(c20, mul(v2, b0));
-          c21 = add(c21, mul(v2, b1));
-          c30 = add(c30, mul(v3, b0));
-          c31 = add(c31, mul(v3, b1));
-        }
-        float *o = oe + i * N + j;
-        store(o, c00);
-        store(o + 4, c01);
-        store(o + N, c10);
-        store(o + N + 4, c11);
-        store(o + 2 * N, c20);
-        store(o + 2 * N + 4, c21);
-        store(o + 3 * N, c30);
-        store(o + 3 * N + 4, c31);
-      }
-      for (int r = 0; r < 4; r++) {
-        const float *ar = ae + (i + r) * a_row;
-        for (int jj = j; jj < N; jj++) {
-          float s = 0.0f;
-          for (int p = 0; p < K; p++) s += ar[p * a_col] * be[p * N + jj];
-          oe[(i + r) * N + jj] = s;
-        }
-      }
-    }
-    /* Rows left over whole tiles: a row at a time. */
-    for (; i < M; i++) {
-      const float *ar = ae + i * a_row;
-      for (int j = 0; j < N; j++) {
-        float s = 0.0f;
-        for (int p = 0; p < K; p++) s += ar[p * a_col] * be[p * N + j];
-        oe[i * N + j] = s;
-      }
-    }
+    zero_f32(oe, M * N);
+    product_add(a + e * M * K, a_row, a_col, b + e * K * N, N, M, K, N, oe, N);
   }
 }
