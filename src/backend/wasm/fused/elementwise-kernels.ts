@@ -16,48 +16,25 @@ import { MIN_VALUES_PER_THREAD, nativeFor } from './native-call';
  * tail: the kernels take groups of 4 values and the count of the last group's real values.
  */
 
-export function gelu(args: KernelArgs): tf.TensorInfo {
+/**
+ * One pass over same-shaped float32 inputs into a new tensor of their shape: the native function takes
+ * the inputs' pointers, the count of values, then the output's pointer.
+ */
+function elementwise(args: KernelArgs, kernelName: string, fn: string, inputNames: string[]): tf.TensorInfo {
   const { m, backend } = nativeFor(args);
-  const x = required(args.inputs, 'x');
-  requireFloat32(FusedKernel.Gelu, x);
-  const y = allocate(backend, x.shape);
-  const [xa, ya] = [x, y].map((t) => address(backend, t));
-  m.pool.runSplit(byValues('gelu', [xa, 0, ya], tf.util.sizeFromShape(x.shape), [0, 2], 1));
-  return y;
+  const inputs = inputNames.map((name) => required(args.inputs, name));
+  requireFloat32(kernelName, ...inputs);
+  const out = allocate(backend, inputs[0].shape);
+  const call = [...inputs.map((t) => address(backend, t)), 0, address(backend, out)];
+  const moving = [...inputs.keys(), inputs.length + 1];
+  m.pool.runSplit(byValues(fn, call, tf.util.sizeFromShape(out.shape), moving, inputs.length));
+  return out;
 }
 
-export function geluGrad(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = nativeFor(args);
-  const x = required(args.inputs, 'x');
-  const dy = required(args.inputs, 'dy');
-  requireFloat32(FusedKernel.GeluGrad, x, dy);
-  const dx = allocate(backend, x.shape);
-  const [xa, dya, dxa] = [x, dy, dx].map((t) => address(backend, t));
-  m.pool.runSplit(byValues('gelu_backward', [xa, dya, 0, dxa], tf.util.sizeFromShape(x.shape), [0, 1, 3], 2));
-  return dx;
-}
-
-export function addRelu(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = nativeFor(args);
-  const a = required(args.inputs, 'a');
-  const b = required(args.inputs, 'b');
-  requireFloat32(FusedKernel.AddRelu, a, b);
-  const y = allocate(backend, a.shape);
-  const [aa, ba, ya] = [a, b, y].map((t) => address(backend, t));
-  m.pool.runSplit(byValues('add_relu', [aa, ba, 0, ya], tf.util.sizeFromShape(a.shape), [0, 1, 3], 2));
-  return y;
-}
-
-export function reluGrad(args: KernelArgs): tf.TensorInfo {
-  const { m, backend } = nativeFor(args);
-  const y = required(args.inputs, 'y');
-  const dy = required(args.inputs, 'dy');
-  requireFloat32(FusedKernel.ReluGrad, y, dy);
-  const dx = allocate(backend, y.shape);
-  const [ya, dya, dxa] = [y, dy, dx].map((t) => address(backend, t));
-  m.pool.runSplit(byValues('relu_backward', [ya, dya, 0, dxa], tf.util.sizeFromShape(y.shape), [0, 1, 3], 2));
-  return dx;
-}
+export const gelu = (args: KernelArgs): tf.TensorInfo => elementwise(args, FusedKernel.Gelu, 'gelu', ['x']);
+export const geluGrad = (args: KernelArgs): tf.TensorInfo => elementwise(args, FusedKernel.GeluGrad, 'gelu_backward', ['x', 'dy']);
+export const addRelu = (args: KernelArgs): tf.TensorInfo => elementwise(args, FusedKernel.AddRelu, 'add_relu', ['a', 'b']);
+export const reluGrad = (args: KernelArgs): tf.TensorInfo => elementwise(args, FusedKernel.ReluGrad, 'relu_backward', ['y', 'dy']);
 
 export function adamStep(args: KernelArgs): tf.TensorInfo[] {
   const { m, backend } = nativeFor(args);
