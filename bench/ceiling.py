@@ -23,16 +23,11 @@ ROOT = os.path.dirname(HERE)
 
 def pytorch_side(reps: int, threads: int) -> list:
     import torch
+    from pytorch_bench import timed  # this folder is on sys.path when the script runs
     torch.set_num_threads(threads)
 
     def median(f):
-        f()
-        seconds = []
-        for _ in range(reps):
-            t = time.perf_counter()
-            f()
-            seconds.append(time.perf_counter() - t)
-        return statistics.median(seconds)
+        return statistics.median(timed(f, reps, 1))
 
     out = []
     with torch.no_grad():
