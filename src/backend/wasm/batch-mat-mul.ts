@@ -4,12 +4,12 @@ import { adoptOutput, asTensor, required } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';
 import { releaseCachedOperators } from './xnn-operator-cache';
 import { matMulShape, Product2d, productByUntransposed2d, rewritePays } from './mat-mul-plan';
-import { nativeAtB, nativeAtBApplies } from './mat-mul-at-b';
-import { nativeBatchedApplies, nativeBatchedProduct } from './batched-small-mat-mul';
+import { nativeProduct, nativeProductApplies } from './native-mat-mul';
 
 /**
- * BatchMatMul for wasm that keeps transposed and batched products on the shipped kernel's fast path
- * (see mat-mul-plan.ts); anything it does not help with goes to the shipped kernel unchanged.
+ * BatchMatMul for wasm: products of any layout and batch in fundus-train's native kernel
+ * (native-mat-mul.ts); where that module is not loaded, transposed and batched products brought onto the
+ * shipped kernel's XNNPACK path (see mat-mul-plan.ts). Small products go to the shipped kernel unchanged.
  */
 export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
@@ -17,18 +17,13 @@ export function makeBatchMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
     const b = required(args.inputs, 'b');
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
-    if (!optimizationsEnabled() || a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null || !rewritePays(shape, transposeA, transposeB)) {
-      return shipped.kernelFunc(args);
-    }
+    if (!optimizationsEnabled() || a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null) return shipped.kernelFunc(args);
     const backend = args.backend as tf.KernelBackend;
-    if (nativeAtBApplies(shape, transposeA, transposeB)) {
-      const out = nativeAtB(a, b, shape, backend);
+    if (nativeProductApplies(shape)) {
+      const out = nativeProduct(a, b, transposeA, transposeB, shape, backend);
       if (out != null) return out;
     }
-    if (nativeBatchedApplies(shape)) {
-      const out = nativeBatchedProduct(a, b, transposeA, transposeB, shape, backend);
-      if (out != null) return out;
-    }
+    if (!rewritePays(shape, transposeA, transposeB)) return shipped.kernelFunc(args);
     return tf.tidy(() => {
       const out = productByUntransposed2d(
         asTensor(a, backend),

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '../../../src/backend/wasm';
 import { KernelOverride } from '../../../src/backend/wasm/kernel-registration';
-import { MIN_AT_B_ROWS, nativeAtB, nativeAtBApplies } from '../../../src/backend/wasm/mat-mul-at-b';
 import { matMulShape } from '../../../src/backend/wasm/mat-mul-plan';
-import { MAX_SMALL_PRODUCT_MACS, nativeBatchedApplies, nativeBatchedProduct } from '../../../src/backend/wasm/batched-small-mat-mul';
-import { build, describeWithGradients, randomTensor, wasmVsCpu, weightedGradients } from './compare-backends';
+import { blockSizes, MIN_NATIVE_MACS, nativeProduct, nativeProductApplies } from '../../../src/backend/wasm/native-mat-mul';
+import { nativeModule } from '../../../src/backend/wasm/native/module';
+import { build, describeWithGradients, HostTensor, randomTensor, wasmVsCpu, weightedGradients } from './compare-backends';
 
 const TOLERANCE = 1e-4;
 
@@ -73,67 +73,107 @@ test.each(transposes)('batched product with one side shared by every batch, tran
   }
 });
 
-// Weight gradients xᵀ·dy: contraction over every position of a batch, in the native aᵀ·b kernel. Row
-// and column counts that leave partial tiles (4 rows × 8 columns), a last block of a and b shorter than
-// the kernel's, and enough rows to split over threads.
-describe('aᵀ·b over many rows (native kernel) equals cpu', () => {
-  test.each([
-    [MIN_AT_B_ROWS, 64, 40],
-    [5001, 13, 19],
-    [9000, 147, 64],
-    [4500, 200, 8],
-  ])('[%d, %d]ᵀ · [the same rows, %d]', async (P, K, N) => {
-    registerWasmTrainingKernels();
-    const a = randomTensor([P, K], 15);
-    const b = randomTensor([P, N], 16);
-    const shape = matMulShape([P, K], [P, N], true, false)!;
-    expect(nativeAtBApplies(shape, true, false)).toBe(true);
-    const [viaMatMul] = await wasmVsCpu(() => tf.matMul(build(a), build(b), true, false));
-    expect(viaMatMul).toBeLessThan(1e-5);
-    const [direct] = await wasmVsCpu(() => {
-      if (tf.getBackend() !== 'wasm') return tf.matMul(build(a), build(b), true, false);
-      const [at, bt] = [build(a), build(b)];
-      const info = nativeAtB(at, bt, shape, tf.backend())!;
-      return tf.engine().makeTensorFromTensorInfo(info);
-    });
-    expect(direct).toBeLessThan(1e-5);
-  });
+/** op(a)·op(b) straight through nativeProduct on wasm (tf.matMul on cpu, the reference). */
+function directProduct(a: HostTensor, b: HostTensor, tA: boolean, tB: boolean): () => tf.Tensor {
+  return () => {
+    if (tf.getBackend() !== 'wasm') return tf.matMul(build(a), build(b), tA, tB);
+    const shape = matMulShape(a.shape, b.shape, tA, tB)!;
+    const info = nativeProduct(build(a), build(b), tA, tB, shape, tf.backend());
+    if (info == null) throw new Error('the native module did not load');
+    return tf.engine().makeTensorFromTensorInfo(info);
+  };
+}
 
-  test('short contractions and batched or other transposes stay with XNNPACK', () => {
-    expect(nativeAtBApplies(matMulShape([MIN_AT_B_ROWS - 1, 64], [MIN_AT_B_ROWS - 1, 40], true, false)!, true, false)).toBe(false);
-    expect(nativeAtBApplies(matMulShape([2, 5000, 64], [2, 5000, 40], true, false)!, true, false)).toBe(false);
-    expect(nativeAtBApplies(matMulShape([64, 5000], [5000, 40], false, false)!, false, false)).toBe(false);
-  });
-});
-
-// Attention's many small products (Swin V2's window attention: 64 tokens, head size 32), in the native
-// batched kernel, in every layout; and a batch large enough to split over threads.
-describe('small batched products (native kernel) equal cpu', () => {
-  test.each(transposes.flatMap(([tA, tB]) => [[tA, tB, 40, 64, 32, 64] as const, [tA, tB, 7, 13, 9, 11] as const]))(
-    'transposeA %s, transposeB %s, batch %d of [%d, %d] · [.., %d]',
-    async (tA, tB, batch, m, k, n) => {
+// The native product (kernels.c, gemm) in every layout, at sizes that leave partial 4×8 tiles, span
+// several contraction slices of 256 and several output blocks (128 rows × 512 columns), split over threads:
+// the shapes of weight gradients (long contractions), attention (many small batched products), linear
+// layers and 1×1 convolutions.
+describe('native matrix product equals cpu', () => {
+  const cases = [
+    { what: 'weight gradient xᵀ·dy, long contraction', batch: [] as number[], m: 13, k: 5001, n: 19 },
+    { what: 'weight gradient, wide output', batch: [], m: 147, k: 4500, n: 64 },
+    { what: 'linear layer, several blocks of rows and columns', batch: [], m: 301, k: 530, n: 1030 },
+    { what: "Swin V2's window attention", batch: [40], m: 64, k: 32, n: 64 },
+    { what: 'odd batched shapes', batch: [7], m: 13, k: 9, n: 11 },
+    { what: 'batch axes 2×3, partial tiles', batch: [2, 3], m: 26, k: 270, n: 25 },
+  ];
+  test.each(transposes.flatMap(([tA, tB]) => cases.map((c) => [tA, tB, c.what, c] as const)))(
+    'transposeA %s, transposeB %s: %s',
+    async (tA, tB, _, c) => {
       registerWasmTrainingKernels();
-      const [aShape, bShape] = operandShapes([batch], m, k, n, tA, tB);
+      const [aShape, bShape] = operandShapes(c.batch, c.m, c.k, c.n, tA, tB);
       const a = randomTensor(aShape, 17);
       const b = randomTensor(bShape, 18);
-      const shape = matMulShape(aShape, bShape, tA, tB)!;
-      expect(nativeBatchedApplies(shape)).toBe(true);
       const [viaMatMul] = await wasmVsCpu(() => tf.matMul(build(a), build(b), tA, tB));
       expect(viaMatMul).toBeLessThan(1e-5);
-      const [direct] = await wasmVsCpu(() => {
-        if (tf.getBackend() !== 'wasm') return tf.matMul(build(a), build(b), tA, tB);
-        const info = nativeBatchedProduct(build(a), build(b), tA, tB, shape, tf.backend())!;
-        return tf.engine().makeTensorFromTensorInfo(info);
-      });
+      const [direct] = await wasmVsCpu(directProduct(a, b, tA, tB));
       expect(direct).toBeLessThan(1e-5);
     },
   );
 
-  test('larger products, single products and shared operands stay with XNNPACK', () => {
-    const big = Math.ceil(Math.cbrt(MAX_SMALL_PRODUCT_MACS)) + 1;
-    expect(nativeBatchedApplies(matMulShape([4, big, big], [4, big, big], false, false)!)).toBe(false);
-    expect(nativeBatchedApplies(matMulShape([64, 32], [32, 64], false, false)!)).toBe(false);
-    expect(nativeBatchedApplies(matMulShape([4, 64, 32], [1, 32, 64], false, false)!)).toBe(false);
+  test.each(transposes)('one side shared by every batch entry, transposeA %s, transposeB %s', async (tA, tB) => {
+    registerWasmTrainingKernels();
+    const [aShape, bShape] = operandShapes([5], 37, 300, 45, tA, tB);
+    for (const [a, b] of [
+      [randomTensor(aShape, 19), randomTensor(bShape.slice(1), 20)],
+      [randomTensor(aShape.slice(1), 21), randomTensor(bShape, 22)],
+    ]) {
+      const [error] = await wasmVsCpu(directProduct(a, b, tA, tB));
+      expect(error).toBeLessThan(1e-5);
+    }
+  });
+
+  test('an empty contraction gives zeros', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.zeros([40, 0]);
+    const b = tf.zeros([0, 600]);
+    const shape = matMulShape(a.shape, b.shape, false, false)!;
+    const info = nativeProduct(a, b, false, false, shape, tf.backend())!;
+    const out = tf.engine().makeTensorFromTensorInfo(info);
+    expect(Array.from(await out.data()).every((v) => v === 0)).toBe(true);
+    tf.dispose([a, b, out]);
+  });
+
+  test('bias and activation applied in the same pass', async () => {
+    registerWasmTrainingKernels();
+    const a = randomTensor([70, 300], 23);
+    const b = randomTensor([300, 90], 24);
+    const bias = randomTensor([90], 25);
+    for (const activation of ['identity', 'relu', 'silu'] as const) {
+      const [error] = await wasmVsCpu(() => {
+        if (tf.getBackend() !== 'wasm') {
+          const z = tf.add(tf.matMul(build(a), build(b)), build(bias));
+          return activation === 'relu' ? tf.relu(z) : activation === 'silu' ? tf.mul(z, tf.sigmoid(z)) : z;
+        }
+        const shape = matMulShape(a.shape, b.shape, false, false)!;
+        const info = nativeProduct(build(a), build(b), false, false, shape, tf.backend(), { bias: build(bias), activation })!;
+        return tf.engine().makeTensorFromTensorInfo(info);
+      });
+      expect(error).toBeLessThan(1e-5);
+    }
+  });
+
+  test('small products stay with the shipped kernel', () => {
+    expect(nativeProductApplies(matMulShape([16, 32], [32, 31], false, false)!)).toBe(false);
+    expect(nativeProductApplies(matMulShape([16, 32], [32, 32], false, false)!)).toBe(true);
+    expect(MIN_NATIVE_MACS).toBe(16 * 32 * 32);
+  });
+
+  test('blocks: whole rows and columns up to the caps, smaller while threads would go idle', () => {
+    expect(blockSizes(1, 3000, 3000, 2)).toEqual({ mc: 128, nc: 512 });
+    expect(blockSizes(1, 5, 7, 1)).toEqual({ mc: 8, nc: 8 });
+    // A weight gradient's small output [64, 256] on 2 threads: cut until there are 8 tasks.
+    const { mc, nc } = blockSizes(1, 64, 256, 2);
+    expect(Math.ceil(64 / mc) * Math.ceil(256 / nc)).toBeGreaterThanOrEqual(8);
+    expect(mc % 4).toBe(0);
+    expect(nc % 8).toBe(0);
+  });
+
+  test('the fused multiply-add build loads here unless FUNDUS_WASM_FMA=0', async () => {
+    await tf.setBackend('wasm');
+    const native = nativeModule(tf.backend());
+    expect(native).not.toBeNull();
+    expect(native!.fma).toBe(process.env.FUNDUS_WASM_FMA !== '0');
   });
 });
 

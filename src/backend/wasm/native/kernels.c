@@ -715,102 +715,193 @@ void max_pool_grad(const float *x, const float *dy, int H, int W, int C, int out
 }
 
 /*
- * o += a·b for an [M, P] by [P, N] product, the shared core of the two matrix products below: a's element
- * (i, p) at a[i·a_row + p·a_col] (either layout), b row-major with rows ldb apart, o's rows ldo apart.
- * Tiles of 4 rows × 8 columns accumulate in registers, onto what o holds; rows and columns left over whole
- * tiles go 8 columns at a time, then one output at a time. Every output sums over p in order.
+ * Matrix products. C[e] = A[e]·B[e] for every batch entry e, with A[e] [M, K] and B[e] [K, N] read
+ * through strides (so either layout of each, and a side shared by every entry with a batch stride of 0),
+ * C [batch, M, N] row-major, optionally followed by C = act(C + bias[column]).
+ *
+ * The classic blocked scheme (Goto and van de Geijn; BLIS): C is cut into blocks of mc rows × nc columns
+ * (the tasks that threads take), K into slices of GEMM_KC. For each slice the block's rows of A and
+ * columns of B are copied into panels laid out in the order the inner kernel reads them (A: 4 rows at a
+ * time, B: 8 columns at a time, zero-padded), and a 4×8 register tile runs down the slice. The copies
+ * make every layout the same to the inner kernel and keep its reads sequential; the panels stay in
+ * cache (A's block in L2, one B panel of 8 KiB in L1).
+ *
+ * Why 4×8: V8 gives wasm code 15 of x64's 16 vector registers, and its scheduler loads all of a step's
+ * broadcasts of A before the multiply-adds, so a tile of R rows × 2 vectors needs 2R accumulators + R
+ * broadcasts + 2 B vectors: 4 rows fit (14 registers), 5 or 6 spill to the stack and run at half speed
+ * (measured on one thread, fma build: 4×8 49, 5×8 26, 6×8 26 GFLOP/s).
+ *
+ * With relaxed SIMD (the fma build) each step is one fused multiply-add, which V8 emits as vfmadd on x64
+ * CPUs with FMA3 in both its compilers; otherwise a multiply and an add. Each output sums over k in order,
+ * slice after slice.
  */
-static void product_add(const float *a, int a_row, int a_col, const float *b, int ldb, int M, int P, int N, float *o,
-                        int ldo) {
-  int i = 0;
-  for (; i + 4 <= M; i += 4) {
-    const float *a0 = a + i * a_row, *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
-    for (int j = 0; j + 8 <= N; j += 8) {
-      float *t = o + i * ldo + j;
-      f4 c00 = load(t), c01 = load(t + 4), c10 = load(t + ldo), c11 = load(t + ldo + 4);
-      f4 c20 = load(t + 2 * ldo), c21 = load(t + 2 * ldo + 4), c30 = load(t + 3 * ldo), c31 = load(t + 3 * ldo + 4);
-      for (int p = 0; p < P; p++) {
-        const float *bp = b + p * ldb + j;
-        f4 b0 = load(bp), b1 = load(bp + 4);
-        int q = p * a_col;
-        f4 v0 = splat(a0[q]), v1 = splat(a1[q]), v2 = splat(a2[q]), v3 = splat(a3[q]);
-        c00 = add(c00, mul(v0, b0));
-        c01 = add(c01, mul(v0, b1));
-        c10 = add(c10, mul(v1, b0));
-        c11 = add(c11, mul(v1, b1));
-        c20 = add(c20, mul(v2, b0));
-        c21 = add(c21, mul(v2, b1));
-        c30 = add(c30, mul(v3, b0));
-        c31 = add(c31, mul(v3, b1));
+#define GEMM_KC 256
+#define GEMM_MR 4
+#define GEMM_NR 8
+
+#ifdef FUNDUS_FMA
+static inline f4 madd(f4 a, f4 b, f4 c) { return __builtin_wasm_relaxed_madd_f32x4(a, b, c); }
+#else
+static inline f4 madd(f4 a, f4 b, f4 c) { return add(mul(a, b), c); }
+#endif
+
+/* Rows r0..r3 (4 floats each, at p) as columns: out[q] holds element q of every row, for q < 4. */
+static inline void transpose4(const float *r0, const float *r1, const float *r2, const float *r3, float *out,
+                              int out_step) {
+  f4 a = load(r0), b = load(r1), c = load(r2), d = load(r3);
+  f4 ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5);
+  f4 ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+  store(out, wasm_i64x2_shuffle(ab_lo, cd_lo, 0, 2));
+  store(out + out_step, wasm_i64x2_shuffle(ab_lo, cd_lo, 1, 3));
+  store(out + 2 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 0, 2));
+  store(out + 3 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 1, 3));
+}
+
+/*
+ * A's rows [0, mc) and columns [0, kc) (element (i, p) at a[i·ar + p·ac]) into panels of 4 rows: panel
+ * q holds element (4q + r, p) at dst[q·kc·4 + p·4 + r], rows past mc as zeros.
+ */
+static void pack_a(const float *a, int ar, int ac, int mc, int kc, float *dst) {
+  for (int i = 0; i < mc; i += GEMM_MR, dst += kc * GEMM_MR) {
+    const float *s = a + i * ar;
+    if (mc - i >= 4 && ar == 1) {
+      for (int p = 0; p < kc; p++) store(dst + p * 4, load(s + p * ac));
+    } else if (mc - i >= 4 && ac == 1) {
+      const float *s1 = s + ar, *s2 = s1 + ar, *s3 = s2 + ar;
+      int p = 0;
+      for (; p + 4 <= kc; p += 4) transpose4(s + p, s1 + p, s2 + p, s3 + p, dst + p * 4, 4);
+      for (; p < kc; p++) {
+        dst[p * 4] = s[p];
+        dst[p * 4 + 1] = s1[p];
+        dst[p * 4 + 2] = s2[p];
+        dst[p * 4 + 3] = s3[p];
       }
-      store(t, c00);
-      store(t + 4, c01);
-      store(t + ldo, c10);
-      store(t + ldo + 4, c11);
-      store(t + 2 * ldo, c20);
-      store(t + 2 * ldo + 4, c21);
-      store(t + 3 * ldo, c30);
-      store(t + 3 * ldo + 4, c31);
-    }
-  }
-  /* Rows left over whole tiles: 8 columns at a time. */
-  for (int r = i; r < M; r++) {
-    const float *ar = a + r * a_row;
-    for (int j = 0; j + 8 <= N; j += 8) {
-      float *t = o + r * ldo + j;
-      f4 c0 = load(t), c1 = load(t + 4);
-      for (int p = 0; p < P; p++) {
-        f4 v = splat(ar[p * a_col]);
-        c0 = add(c0, mul(v, load(b + p * ldb + j)));
-        c1 = add(c1, mul(v, load(b + p * ldb + j + 4)));
-      }
-      store(t, c0);
-      store(t + 4, c1);
-    }
-  }
-  /* Columns left over whole tiles, every row: one output at a time. */
-  for (int r = 0; r < M; r++) {
-    const float *ar = a + r * a_row;
-    for (int j = N - N % 8; j < N; j++) {
-      float v = o[r * ldo + j];
-      for (int p = 0; p < P; p++) v += ar[p * a_col] * b[p * ldb + j];
-      o[r * ldo + j] = v;
+    } else {
+      int rows = mc - i < 4 ? mc - i : 4;
+      for (int p = 0; p < kc; p++)
+        for (int r = 0; r < 4; r++) dst[p * 4 + r] = r < rows ? s[r * ar + p * ac] : 0.0f;
     }
   }
 }
 
-/* Rows of a and b a block of matmul_at_b works through while they stay in cache. */
-#define AT_B_ROWS 256
-
 /*
- * out = aᵀ·b for a [P, K] and b [P, N], both row-major: out[k, n] = Σ_p a[p, k]·b[p, n], a weight
- * gradient xᵀ·dy read where its operands lie (XNNPACK needs aᵀ transposed and b packed first, which cost
- * more than the product when P is large). Rows of out from tile t0·4 to min(t1·4, K), overwritten, summed
- * over blocks of AT_B_ROWS rows of a and b.
+ * B's rows [0, kc) and columns [0, nc) (element (p, j) at b[p·br + j·bc]) into panels of 8 columns: panel
+ * q holds element (p, 8q + c) at dst[q·kc·8 + p·8 + c], columns past nc as zeros.
  */
-EXPORT(matmul_at_b)
-void matmul_at_b(const float *a, const float *b, int P, int K, int N, int t0, int t1, float *out) {
-  int k0 = t0 * 4, k1 = t1 * 4 < K ? t1 * 4 : K;
-  zero_f32(out + k0 * N, (k1 - k0) * N);
-  for (int pb = 0; pb < P; pb += AT_B_ROWS) {
-    int pe = pb + AT_B_ROWS < P ? pb + AT_B_ROWS : P;
-    /* aᵀ's element (k, p) is a[p·K + k]: rows 1 apart, the contraction K apart. */
-    product_add(a + pb * K + k0, 1, K, b + pb * N, N, k1 - k0, pe - pb, N, out + k0 * N, N);
+static void pack_b(const float *b, int br, int bc, int kc, int nc, float *dst) {
+  for (int j = 0; j < nc; j += GEMM_NR, dst += kc * GEMM_NR) {
+    const float *s = b + j * bc;
+    if (nc - j >= 8 && bc == 1) {
+      for (int p = 0; p < kc; p++) {
+        store(dst + p * 8, load(s + p * br));
+        store(dst + p * 8 + 4, load(s + p * br + 4));
+      }
+    } else if (nc - j >= 8 && br == 1) {
+      for (int h = 0; h < 8; h += 4) {
+        const float *s0 = s + h * bc, *s1 = s0 + bc, *s2 = s1 + bc, *s3 = s2 + bc;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4) transpose4(s0 + p, s1 + p, s2 + p, s3 + p, dst + p * 8 + h, 8);
+        for (; p < kc; p++) {
+          dst[p * 8 + h] = s0[p];
+          dst[p * 8 + h + 1] = s1[p];
+          dst[p * 8 + h + 2] = s2[p];
+          dst[p * 8 + h + 3] = s3[p];
+        }
+      }
+    } else {
+      int cols = nc - j < 8 ? nc - j : 8;
+      for (int p = 0; p < kc; p++)
+        for (int c = 0; c < 8; c++) dst[p * 8 + c] = c < cols ? s[p * br + c * bc] : 0.0f;
+    }
   }
 }
 
 /*
- * out[e] = a[e]·b[e] for batch entries e in [e0, e1) of small products: a[e] is [M, K] read through
- * strides (element (i, p) at i·a_row + p·a_col, so either layout of a), b[e] is [K, N] row-major, out[e]
- * [M, N]. Attention's many small products (Swin: thousands of 64×32×64 a step) spend more in XNNPACK's
- * per-product set-up than in arithmetic; here b[e] stays in cache.
+ * The 4×8 tile t (rows ldt apart) = (first ? 0 : t) + the product of an A panel and a B panel over kc.
  */
-EXPORT(batched_matmul)
-void batched_matmul(const float *a, const float *b, int M, int K, int N, int a_row, int a_col, int e0, int e1,
-                    float *out) {
-  for (int e = e0; e < e1; e++) {
-    float *oe = out + e * M * N;
-    zero_f32(oe, M * N);
-    product_add(a + e * M * K, a_row, a_col, b + e * K * N, N, M, K, N, oe, N);
+static inline void tile_4x8(const float *ap, const float *bp, int kc, int first, float *t, int ldt) {
+  f4 c00, c01, c10, c11, c20, c21, c30, c31;
+  if (first) {
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0.0f);
+  } else {
+    c00 = load(t), c01 = load(t + 4), c10 = load(t + ldt), c11 = load(t + ldt + 4);
+    c20 = load(t + 2 * ldt), c21 = load(t + 2 * ldt + 4), c30 = load(t + 3 * ldt), c31 = load(t + 3 * ldt + 4);
+  }
+  for (int p = 0; p < kc; p++, ap += 4, bp += 8) {
+    f4 b0 = load(bp), b1 = load(bp + 4), v;
+    v = wasm_v128_load32_splat(ap);
+    c00 = madd(v, b0, c00);
+    c01 = madd(v, b1, c01);
+    v = wasm_v128_load32_splat(ap + 1);
+    c10 = madd(v, b0, c10);
+    c11 = madd(v, b1, c11);
+    v = wasm_v128_load32_splat(ap + 2);
+    c20 = madd(v, b0, c20);
+    c21 = madd(v, b1, c21);
+    v = wasm_v128_load32_splat(ap + 3);
+    c30 = madd(v, b0, c30);
+    c31 = madd(v, b1, c31);
+  }
+  store(t, c00);
+  store(t + 4, c01);
+  store(t + ldt, c10);
+  store(t + ldt + 4, c11);
+  store(t + 2 * ldt, c20);
+  store(t + 2 * ldt + 4, c21);
+  store(t + 3 * ldt, c30);
+  store(t + 3 * ldt + 4, c31);
+}
+
+/*
+ * C's tasks [t0, t1): task t is block (row block, column block) of batch entry e, numbered entry by
+ * entry, row block by row block. Strides count floats. mc (a multiple of 4) and nc (a multiple of 8) are the
+ * block sizes; scratch holds mc·GEMM_KC + GEMM_KC·nc + 32 floats for this thread.
+ * bias: 0 for none, else N floats added to every row before act (ACT_*).
+ */
+EXPORT(gemm)
+void gemm(const float *a, int a_batch, int a_row, int a_col, const float *b, int b_batch, int b_row, int b_col, int M,
+          int K, int N, float *c, int mc, int nc, const float *bias, int act, int t0, int t1, float *scratch) {
+  int row_blocks = (M + mc - 1) / mc, col_blocks = (N + nc - 1) / nc;
+  float *a_panels = scratch, *b_panels = scratch + mc * GEMM_KC, *edge = b_panels + GEMM_KC * nc;
+  for (int t = t0; t < t1; t++) {
+    int e = t / (row_blocks * col_blocks), rest = t % (row_blocks * col_blocks);
+    int i0 = rest / col_blocks * mc, j0 = rest % col_blocks * nc;
+    int rows = M - i0 < mc ? M - i0 : mc, cols = N - j0 < nc ? N - j0 : nc;
+    const float *ae = a + e * a_batch + i0 * a_row, *be = b + e * b_batch + j0 * b_col;
+    float *ce = c + (e * M + i0) * N + j0;
+    if (K == 0)
+      for (int i = 0; i < rows; i++) zero_f32(ce + i * N, cols);
+    for (int p0 = 0; p0 < K; p0 += GEMM_KC) {
+      int kc = K - p0 < GEMM_KC ? K - p0 : GEMM_KC;
+      pack_a(ae + p0 * a_col, a_row, a_col, rows, kc, a_panels);
+      pack_b(be + p0 * b_row, b_row, b_col, kc, cols, b_panels);
+      for (int j = 0; j < cols; j += GEMM_NR) {
+        for (int i = 0; i < rows; i += GEMM_MR) {
+          const float *ap = a_panels + i * kc, *bp = b_panels + j * kc;
+          float *ct = ce + i * N + j;
+          if (i + GEMM_MR <= rows && j + GEMM_NR <= cols) {
+            tile_4x8(ap, bp, kc, p0 == 0, ct, N);
+            continue;
+          }
+          /* A partial tile goes through `edge` (4×8): the panels' padding rows and columns land there. */
+          int tr = rows - i < GEMM_MR ? rows - i : GEMM_MR, tc = cols - j < GEMM_NR ? cols - j : GEMM_NR;
+          if (p0 > 0)
+            for (int x = 0; x < tr; x++)
+              for (int y = 0; y < tc; y++) edge[x * GEMM_NR + y] = ct[x * N + y];
+          tile_4x8(ap, bp, kc, p0 == 0, edge, GEMM_NR);
+          for (int x = 0; x < tr; x++)
+            for (int y = 0; y < tc; y++) ct[x * N + y] = edge[x * GEMM_NR + y];
+        }
+      }
+    }
+    if (bias == 0 && act == ACT_NONE) continue;
+    for (int i = 0; i < rows; i++) {
+      float *cr = ce + i * N;
+      const float *br = bias == 0 ? 0 : bias + j0;
+      int C = cols;
+#define EPILOGUE(LD, ST) { ST(cr, act_forward(act, br == 0 ? LD(cr) : add(LD(cr), LD(br)))); }
+      FOR_CHANNELS(EPILOGUE);
+#undef EPILOGUE
+    }
   }
 }

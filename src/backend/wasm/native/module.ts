@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { setFlagsFromString } from 'v8';
 import { wasmHeap } from '../heap-layout';
 import { KERNELS_WASM_BASE64 } from './kernels-binary';
 import { NativePool } from './parallel';
@@ -60,8 +61,27 @@ export interface NativeExports {
   add_relu(a: number, b: number, n: number, y: number): void;
   relu_backward(y: number, dy: number, n: number, dx: number): void;
   softmax_backward(y: number, dy: number, rows: number, D: number, dx: number): void;
-  matmul_at_b(a: number, b: number, P: number, K: number, N: number, t0: number, t1: number, out: number): void;
-  batched_matmul(a: number, b: number, M: number, K: number, N: number, aRow: number, aCol: number, e0: number, e1: number, out: number): void;
+  gemm(
+    a: number,
+    aBatch: number,
+    aRow: number,
+    aCol: number,
+    b: number,
+    bBatch: number,
+    bRow: number,
+    bCol: number,
+    M: number,
+    K: number,
+    N: number,
+    c: number,
+    mc: number,
+    nc: number,
+    bias: number,
+    act: number,
+    t0: number,
+    t1: number,
+    scratch: number,
+  ): void;
   gelu(x: number, n: number, y: number): void;
   gelu_backward(x: number, dy: number, n: number, dx: number): void;
   depthwise_filter_grad(
@@ -133,6 +153,8 @@ export interface NativeExports {
 export interface NativeModule {
   k: NativeExports;
   pool: NativePool;
+  /** whether the matrix products' multiply-adds are fused (the relaxed-SIMD build, see kernelBytes) */
+  fma: boolean;
 }
 
 /** Activation codes of kernels.c. */
@@ -146,6 +168,7 @@ interface WasmMemory {
 interface WebAssemblyApi {
   Memory: abstract new (...args: never[]) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
+  validate: (bytes: Uint8Array) => boolean;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
@@ -187,16 +210,35 @@ function instantiate(memory: WasmMemory): NativeModule | null {
   const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
   let compiled: object;
   let exports: Record<string, unknown>;
+  let fma: boolean;
   try {
-    const bytes = Buffer.from(shared ? KERNELS_WASM_BASE64.shared : KERNELS_WASM_BASE64.plain, 'base64');
-    compiled = new WebAssembly.Module(bytes);
+    const kernels = kernelBytes(shared);
+    fma = kernels.fma;
+    compiled = new WebAssembly.Module(kernels.bytes);
     exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
   } catch {
     return null;
   }
   // Workers only where they can share the memory: with the threaded tfjs build.
   const workers = shared ? requestedWasmThreads() - 1 : 0;
-  return { k: exports as unknown as NativeExports, pool: new NativePool(exports, compiled, memory, workers) };
+  return { k: exports as unknown as NativeExports, pool: new NativePool(exports, compiled, memory, workers), fma };
+}
+
+/**
+ * The module to load: the build whose matrix products use relaxed SIMD's fused multiply-add (V8 emits one
+ * vfmadd where the CPU has FMA3, the same in both its compilers, so results repeat on one machine), where
+ * this runtime takes relaxed SIMD. Node 22's V8 does by default; Node 20's only with
+ * --experimental-wasm-relaxed-simd, which is turned on here (it affects only modules compiled afterwards).
+ * FUNDUS_WASM_FMA=0 loads the plain-SIMD build instead, whose sums round the same on every CPU.
+ */
+function kernelBytes(shared: boolean): { bytes: Uint8Array; fma: boolean } {
+  const pick = (variant: 'fma' | 'plain'): Uint8Array => Buffer.from(KERNELS_WASM_BASE64[variant][shared ? 'shared' : 'plain'], 'base64');
+  if (process.env.FUNDUS_WASM_FMA !== '0') {
+    const bytes = pick('fma');
+    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (WebAssembly.validate(bytes)) return { bytes, fma: true };
+  }
+  return { bytes: pick('plain'), fma: false };
 }
 
 /** The byte offset of a float32 tensor's data in the wasm memory. */
