@@ -59,3 +59,17 @@ export function convGeometry(o: ConvGeometryOptions): ConvGeometry {
     padLeft: info.padInfo.left,
   };
 }
+
+/** A 1×1 filter at stride 1 without padding: every output position sees exactly its own input pixel. */
+export function isPointwise(g: ConvGeometry): boolean {
+  return (
+    g.filterHeight === 1 &&
+    g.filterWidth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth
+  );
+}

@@ -1,18 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConvGeometry, convGeometry } from './conv-geometry';
+import { convGeometry, isPointwise } from './conv-geometry';
 import { im2col, requireFloat32 } from './heap-layout';
 import { inputTensor, KernelArgs, required } from './kernel-registration';
+import { nativeConv2dFilterGradient } from './native-conv2d';
+import { optimizationsEnabled } from '../optimizations';
 
 /**
- * Conv2DBackpropFilter for wasm, by im2col: the input values every filter tap sees at every output
- * position form a [positions, taps·inC] matrix (built in the wasm heap, zeros in the padding), and
- * dW = patchesᵀ · dy is one matrix product on XNNPACK (in whichever orientation packs the smaller
- * operand, see mat-mul-plan.ts), reshaped to [fh, fw, inC, outC].
+ * Conv2DBackpropFilter for wasm: dW = patchesᵀ · dy, where the patches are the input values every filter
+ * tap sees at every output position ([positions, taps·inC], zeros in the padding), reshaped to
+ * [fh, fw, inC, outC]. In the native kernel the patches are read from x as the product needs them
+ * (native-conv2d.ts); without it they are built in the wasm heap (im2col) for one product on XNNPACK.
  */
 export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const backend = args.backend as tf.KernelBackend;
   requireFloat32(tf.Conv2DBackpropFilter, required(args.inputs, 'x'), required(args.inputs, 'dy'));
+  if (a.dataFormat !== 'NCHW' && optimizationsEnabled()) {
+    const x = required(args.inputs, 'x');
+    const g = convGeometry({
+      inShape: x.shape,
+      filterShape: a.filterShape,
+      strides: a.strides,
+      dilations: 1,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      depthwise: false,
+    });
+    const out = nativeConv2dFilterGradient(x, required(args.inputs, 'dy'), g, backend);
+    if (out != null) return out;
+  }
   return tf.tidy(() => {
     let x = inputTensor(args, 'x') as tf.Tensor4D;
     let dy = inputTensor(args, 'dy') as tf.Tensor4D;
@@ -37,18 +53,4 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     const dW2 = tf.matMul(cols, dy2, true, false);
     return tf.reshape(dW2, [fh, fw, inC, outC]);
   });
-}
-
-/** A 1×1 filter at stride 1 without padding: every output position sees exactly its own input pixel. */
-export function isPointwise(g: ConvGeometry): boolean {
-  return (
-    g.filterHeight === 1 &&
-    g.filterWidth === 1 &&
-    g.strideHeight === 1 &&
-    g.strideWidth === 1 &&
-    g.padTop === 0 &&
-    g.padLeft === 0 &&
-    g.outHeight === g.inHeight &&
-    g.outWidth === g.inWidth
-  );
 }

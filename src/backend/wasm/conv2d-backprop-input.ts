@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isPointwise } from './conv2d-backprop-filter';
-import { convGeometry } from './conv-geometry';
+import { convGeometry, isPointwise } from './conv-geometry';
 import { col2imSum } from './heap-layout';
 import { inputTensor, KernelArgs } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';

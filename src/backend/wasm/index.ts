@@ -5,6 +5,7 @@ import { makeConv2dBackpropInput } from './conv2d-backprop-input';
 import { depthwiseConv2dBackpropFilter } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dBackpropInput } from './depthwise-conv2d-backprop-input';
 import { makeFusedMatMul } from './fused-mat-mul';
+import { makeConv2d } from './native-conv2d';
 import { makeIdentity } from './identity';
 import { makeTranspose } from './transpose';
 import { makeConcat, makeSplitV, makeSum } from './copy-kernels';
@@ -32,6 +33,7 @@ export const ADDED_WASM_KERNELS: readonly string[] = [
 export const OVERRIDDEN_WASM_KERNELS: readonly string[] = [
   tf.BatchMatMul,
   tf._FusedMatMul,
+  tf.Conv2D,
   tf.Conv2DBackpropInput,
   tf.Identity,
   tf.Transpose,
@@ -45,8 +47,8 @@ export const FUSED_WASM_KERNELS: readonly string[] = Object.values(FusedKernel);
 
 /**
  * Makes the wasm backend able to train, and fast at it: registers the gradient kernels it lacks, replaces
- * the shipped kernels that are slow for training (transposed and batched matrix products, the
- * convolution input gradient, copies: Identity, Transpose, SplitV, Concat, sums over leading axes), and
+ * the shipped kernels that are slow for training (matrix products and convolutions, the convolution
+ * input gradient, copies: Identity, Transpose, SplitV, Concat, sums over leading axes), and
  * registers the kernels of the fused operations (batch norm + activation, layer norm, GELU,
  * squeeze-and-excitation, Adam). Idempotent; does not need the wasm backend to be initialised yet (only
  * @tensorflow/tfjs-backend-wasm imported).
@@ -58,6 +60,7 @@ export function registerWasmTrainingKernels(): void {
   registerIfMissing(tf.UnsortedSegmentSum, unsortedSegmentSum);
   overrideKernel(tf.BatchMatMul, makeBatchMatMul);
   overrideKernel(tf._FusedMatMul, makeFusedMatMul);
+  overrideKernel(tf.Conv2D, makeConv2d);
   overrideKernel(tf.Conv2DBackpropInput, makeConv2dBackpropInput);
   overrideKernel(tf.Identity, makeIdentity);
   overrideKernel(tf.Transpose, makeTranspose);

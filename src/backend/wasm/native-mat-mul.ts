@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MatMulShape } from './mat-mul-plan';
-import { ACTIVATION_CODE, address, allocate, NativeActivation, nativeModule, withScratch } from './native/module';
+import { ACTIVATION_CODE, address, allocate, heapI32, NativeActivation, NativeModule, nativeModule, withScratch } from './native/module';
 
 /**
  * Matrix products in fundus-train's native kernel (kernels.c, gemm): every layout of either operand read
@@ -47,6 +47,79 @@ export interface ProductEpilogue {
   activation?: NativeActivation;
 }
 
+/** How the kernel reads A (kernels.c): a strided matrix, or a convolution's patches (see native-conv2d.ts). */
+export const A_MATRIX = 0;
+export const A_PATCHES = 1;
+export const A_PATCHES_T = 2;
+
+/** One call of the native kernel: C [batch, m, n] = A·B, every pointer a byte offset in the wasm memory. */
+export interface GemmCall {
+  a: number;
+  aKind?: number;
+  /** the convolution's geometry, 13 ints in kernels.c's conv_geometry order, for the patch kinds */
+  geometry?: number[];
+  aBatch: number;
+  aRow: number;
+  aCol: number;
+  b: number;
+  bBatch: number;
+  bRow: number;
+  bCol: number;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  out: number;
+  bias?: number;
+  activation?: NativeActivation;
+}
+
+/** Runs a GemmCall over the native threads, with each thread's packing scratch (and the geometry) in one allocation. */
+export function runGemm(native: NativeModule, backend: tf.KernelBackend, call: GemmCall): void {
+  const threads = native.pool.maxThreads;
+  const { mc, nc } = blockSizes(call.batch, call.m, call.n, threads);
+  const scratchBytes = (mc * KC + KC * nc + 32) * 4;
+  withScratch(backend, GEOMETRY_BYTES + scratchBytes * threads, (base) => {
+    const geometry = base;
+    if (call.geometry != null) heapI32(backend, geometry, call.geometry.length).set(call.geometry);
+    const scratch = base + GEOMETRY_BYTES;
+    native.pool.runSplit({
+      fn: 'gemm',
+      args: [
+        call.a,
+        call.aKind ?? A_MATRIX,
+        geometry,
+        call.aBatch,
+        call.aRow,
+        call.aCol,
+        call.b,
+        call.bBatch,
+        call.bRow,
+        call.bCol,
+        call.m,
+        call.k,
+        call.n,
+        call.out,
+        mc,
+        nc,
+        call.bias ?? 0,
+        ACTIVATION_CODE[call.activation ?? 'identity'],
+        0,
+        0,
+        0,
+      ],
+      total: call.batch * Math.ceil(call.m / mc) * Math.ceil(call.n / nc),
+      minChunk: 1,
+      start: 18,
+      end: 19,
+      perThread: [[20, Array.from({ length: threads }, (_, t) => scratch + t * scratchBytes)]],
+    });
+  });
+}
+
+/** Room for the geometry ahead of the packing scratch (16-byte aligned). */
+const GEOMETRY_BYTES = 64;
+
 /**
  * op(a)·op(b) (+ bias, activation) as a new [..batch, m, n] tensor, or null where the native module is not
  * loaded (callers then use XNNPACK). Batches pair one to one or one side is shared (matMulShape).
@@ -65,7 +138,6 @@ export function nativeProduct(
   let batch = Math.max(s.batchA, s.batchB);
   let m = s.m;
   let aBatch = s.batchA === 1 ? 0 : s.m * s.k;
-  const bBatch = s.batchB === 1 ? 0 : s.k * s.n;
   const [aRow, aCol] = transposeA ? [1, s.m] : [s.k, 1];
   const [bRow, bCol] = transposeB ? [1, s.k] : [s.n, 1];
   if (s.batchB === 1 && batch > 1 && !transposeA) {
@@ -74,23 +146,23 @@ export function nativeProduct(
     batch = 1;
     aBatch = 0;
   }
-  const { mc, nc } = blockSizes(batch, m, s.n, native.pool.maxThreads);
   const out = allocate(backend, s.outShape);
-  const [aa, ba, oa] = [a, b, out].map((t) => address(backend, t));
-  const bias = epilogue.bias == null ? 0 : address(backend, epilogue.bias);
-  const act = ACTIVATION_CODE[epilogue.activation ?? 'identity'];
-  const scratchBytes = (mc * KC + KC * nc + 32) * 4;
-  const threads = native.pool.maxThreads;
-  withScratch(backend, scratchBytes * threads, (scratch) => {
-    native.pool.runSplit({
-      fn: 'gemm',
-      args: [aa, aBatch, aRow, aCol, ba, bBatch, bRow, bCol, m, s.k, s.n, oa, mc, nc, bias, act, 0, 0, 0],
-      total: batch * Math.ceil(m / mc) * Math.ceil(s.n / nc),
-      minChunk: 1,
-      start: 16,
-      end: 17,
-      perThread: [[18, Array.from({ length: threads }, (_, t) => scratch + t * scratchBytes)]],
-    });
+  runGemm(native, backend, {
+    a: address(backend, a),
+    aBatch,
+    aRow,
+    aCol,
+    b: address(backend, b),
+    bBatch: s.batchB === 1 ? 0 : s.k * s.n,
+    bRow,
+    bCol,
+    batch,
+    m,
+    k: s.k,
+    n: s.n,
+    out: address(backend, out),
+    bias: epilogue.bias == null ? undefined : address(backend, epilogue.bias),
+    activation: epilogue.activation,
   });
   return out;
 }

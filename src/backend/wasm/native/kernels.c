@@ -817,6 +817,107 @@ static void pack_b(const float *b, int br, int bc, int kc, int nc, float *dst) {
 }
 
 /*
+ * Convolutions as matrix products without an im2col copy (implicit GEMM): A's panels are packed straight
+ * from the NHWC input. For a convolution with filter [KH, KW, C, outC] (which is B, [KH·KW·C, outC]
+ * row-major), A's row r is output position r = (n, oh, ow) and A's column q is tap-channel q = (kh, kw, c),
+ * the input value x[n, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw, c] or 0 in the padding. The filter gradient
+ * patchesᵀ·dy reads the same matrix transposed. The geometry lies in the caller's memory (an int array).
+ */
+typedef struct {
+  int H, W, C, OH, OW, KH, KW, sh, sw, dh, dw, pt, pl;
+} conv_geometry;
+
+#define A_MATRIX 0
+#define A_PATCHES 1
+#define A_PATCHES_T 2
+
+/* Where output position (n, oh, ow) reads tap (kh, kw): its C channels, or 0 in the padding. */
+static inline const float *tap_source(const float *x, const conv_geometry *g, int n, int oh, int ow, int kh, int kw) {
+  int ih = oh * g->sh - g->pt + kh * g->dh, iw = ow * g->sw - g->pl + kw * g->dw;
+  if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) return 0;
+  return x + ((n * g->H + ih) * g->W + iw) * g->C;
+}
+
+/* Output position r as (n, oh, ow). */
+#define POSITION(r, n, oh, ow)                        \
+  do {                                                \
+    int rest_ = (r) % (g->OH * g->OW);                \
+    n = (r) / (g->OH * g->OW), oh = rest_ / g->OW, ow = rest_ % g->OW; \
+  } while (0)
+
+/*
+ * Patches of output positions [r0, r0 + mc) (those from M on as zeros), tap-channels [q0, q0 + kc), into
+ * panels as pack_a. Each run of channels within one tap is copied four positions at a time.
+ */
+static void pack_patches(const float *x, const conv_geometry *g, int M, int r0, int mc, int q0, int kc, float *dst) {
+  int C = g->C;
+  for (int i = 0; i < mc; i += GEMM_MR, dst += kc * GEMM_MR) {
+    int r = r0 + i, n0, oh0, ow0, n1, oh1, ow1, n2, oh2, ow2, n3, oh3, ow3;
+    POSITION(r, n0, oh0, ow0);
+    POSITION(r + 1, n1, oh1, ow1);
+    POSITION(r + 2, n2, oh2, ow2);
+    POSITION(r + 3, n3, oh3, ow3);
+    for (int q = q0; q < q0 + kc;) {
+      int tap = q / C, c = q % C, kh = tap / g->KW, kw = tap % g->KW;
+      int run = C - c < q0 + kc - q ? C - c : q0 + kc - q;
+      const float *s0 = r < M ? tap_source(x, g, n0, oh0, ow0, kh, kw) : 0;
+      const float *s1 = r + 1 < M ? tap_source(x, g, n1, oh1, ow1, kh, kw) : 0;
+      const float *s2 = r + 2 < M ? tap_source(x, g, n2, oh2, ow2, kh, kw) : 0;
+      const float *s3 = r + 3 < M ? tap_source(x, g, n3, oh3, ow3, kh, kw) : 0;
+      float *d = dst + (q - q0) * GEMM_MR;
+      int t = 0;
+      if (s0 && s1 && s2 && s3) {
+        for (; t + 4 <= run; t += 4) transpose4(s0 + c + t, s1 + c + t, s2 + c + t, s3 + c + t, d + t * 4, 4);
+      }
+      for (; t < run; t++) {
+        d[t * 4] = s0 ? s0[c + t] : 0.0f;
+        d[t * 4 + 1] = s1 ? s1[c + t] : 0.0f;
+        d[t * 4 + 2] = s2 ? s2[c + t] : 0.0f;
+        d[t * 4 + 3] = s3 ? s3[c + t] : 0.0f;
+      }
+      q += run;
+    }
+  }
+}
+
+/*
+ * The transposed patches: rows are tap-channels [q0, q0 + mc) (those from M on as zeros), columns output
+ * positions [r0, r0 + kc), into panels as pack_a. Four tap-channels within one tap are four neighbouring
+ * input channels: one vector per position.
+ */
+static void pack_patches_t(const float *x, const conv_geometry *g, int M, int q0, int mc, int r0, int kc, float *dst) {
+  int C = g->C;
+  for (int i = 0; i < mc; i += GEMM_MR, dst += kc * GEMM_MR) {
+    int q = q0 + i, n, oh, ow;
+    POSITION(r0, n, oh, ow);
+    if (q % C + 4 <= C && q + 4 <= M) {
+      int tap = q / C, c = q % C, kh = tap / g->KW, kw = tap % g->KW;
+      for (int p = 0; p < kc; p++) {
+        const float *s = tap_source(x, g, n, oh, ow, kh, kw);
+        store(dst + p * 4, s ? load(s + c) : splat(0.0f));
+        if (++ow == g->OW) {
+          ow = 0;
+          if (++oh == g->OH) oh = 0, n++;
+        }
+      }
+      continue;
+    }
+    /* Four rows that cross a tap (C not a multiple of 4) or the end: one value at a time. */
+    for (int p = 0; p < kc; p++) {
+      for (int k = 0; k < 4; k++) {
+        int qk = q + k, tap = qk / C, c = qk % C;
+        const float *s = qk < M ? tap_source(x, g, n, oh, ow, tap / g->KW, tap % g->KW) : 0;
+        dst[p * 4 + k] = s ? s[c] : 0.0f;
+      }
+      if (++ow == g->OW) {
+        ow = 0;
+        if (++oh == g->OH) oh = 0, n++;
+      }
+    }
+  }
+}
+
+/*
  * The 4×8 tile t (rows ldt apart) = (first ? 0 : t) + the product of an A panel and a B panel over kc.
  */
 static inline void tile_4x8(const float *ap, const float *bp, int kc, int first, float *t, int ldt) {
@@ -854,13 +955,16 @@ static inline void tile_4x8(const float *ap, const float *bp, int kc, int first,
 
 /*
  * C's tasks [t0, t1): task t is block (row block, column block) of batch entry e, numbered entry by
- * entry, row block by row block. Strides count floats. mc (a multiple of 4) and nc (a multiple of 8) are the
+ * entry, row block by row block. A is a strided matrix (a_kind A_MATRIX), or a convolution's patches of
+ * the NHWC input a under `geometry` (A_PATCHES, or A_PATCHES_T transposed; one batch entry, strides
+ * unused). Strides count floats. mc (a multiple of 4) and nc (a multiple of 8) are the
  * block sizes; scratch holds mc·GEMM_KC + GEMM_KC·nc + 32 floats for this thread.
  * bias: 0 for none, else N floats added to every row before act (ACT_*).
  */
 EXPORT(gemm)
-void gemm(const float *a, int a_batch, int a_row, int a_col, const float *b, int b_batch, int b_row, int b_col, int M,
-          int K, int N, float *c, int mc, int nc, const float *bias, int act, int t0, int t1, float *scratch) {
+void gemm(const float *a, int a_kind, const conv_geometry *geometry, int a_batch, int a_row, int a_col, const float *b,
+          int b_batch, int b_row, int b_col, int M, int K, int N, float *c, int mc, int nc, const float *bias, int act,
+          int t0, int t1, float *scratch) {
   int row_blocks = (M + mc - 1) / mc, col_blocks = (N + nc - 1) / nc;
   float *a_panels = scratch, *b_panels = scratch + mc * GEMM_KC, *edge = b_panels + GEMM_KC * nc;
   for (int t = t0; t < t1; t++) {
@@ -873,7 +977,12 @@ void gemm(const float *a, int a_batch, int a_row, int a_col, const float *b, int
       for (int i = 0; i < rows; i++) zero_f32(ce + i * N, cols);
     for (int p0 = 0; p0 < K; p0 += GEMM_KC) {
       int kc = K - p0 < GEMM_KC ? K - p0 : GEMM_KC;
-      pack_a(ae + p0 * a_col, a_row, a_col, rows, kc, a_panels);
+      if (a_kind == A_PATCHES)
+        pack_patches(a, geometry, M, i0, rows, p0, kc, a_panels);
+      else if (a_kind == A_PATCHES_T)
+        pack_patches_t(a, geometry, M, i0, rows, p0, kc, a_panels);
+      else
+        pack_a(ae + p0 * a_col, a_row, a_col, rows, kc, a_panels);
       pack_b(be + p0 * b_row, b_row, b_col, kc, cols, b_panels);
       for (int j = 0; j < cols; j += GEMM_NR) {
         for (int i = 0; i < rows; i += GEMM_MR) {

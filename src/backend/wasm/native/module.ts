@@ -63,6 +63,8 @@ export interface NativeExports {
   softmax_backward(y: number, dy: number, rows: number, D: number, dx: number): void;
   gemm(
     a: number,
+    aKind: number,
+    geometry: number,
     aBatch: number,
     aRow: number,
     aCol: number,
@@ -259,6 +261,11 @@ function heapBuffer(backend: tf.KernelBackend): ArrayBufferLike {
 /** A float64 view of `length` values at byte offset `at` of the backend's memory (use it at once). */
 export function heapF64(backend: tf.KernelBackend, at: number, length: number): Float64Array {
   return new Float64Array(heapBuffer(backend), at, length);
+}
+
+/** An int32 view, as heapF64. */
+export function heapI32(backend: tf.KernelBackend, at: number, length: number): Int32Array {
+  return new Int32Array(heapBuffer(backend), at, length);
 }
 
 /** A float32 view, as heapF64. */
