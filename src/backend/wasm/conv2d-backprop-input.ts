@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convGeometry, isPointwise } from './conv-geometry';
+import { ConvGeometry, convGeometry, isPointwise } from './conv-geometry';
 import { col2imSum } from './heap-layout';
 import { inputTensor, KernelArgs } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';
+import { nativeConv2d } from './native-conv2d';
+import { nativeModule } from './native/module';
 
 /**
  * Conv2DBackpropInput for wasm, replacing the shipped kernel (a plain loop, 4–10× slower than the forward
- * convolution here): the gradient of every im2col column is one matrix product on XNNPACK,
+ * convolution here). At stride 1 the input gradient is itself a convolution, of dy with the filter turned
+ * by 180° and its channel axes swapped, padded by (fh − 1)·dilation − pad: it runs as one in the native
+ * kernel (native-conv2d.ts). Otherwise the gradient of every im2col column is one matrix product,
  * dcols = dy · Wᵀ ([positions, outC] · [outC, fh·fw·inC]), and col2im adds each column back onto the
- * input pixels its tap covers. A 1×1 convolution at stride 1 needs only the product.
+ * input pixels its tap covers (a 1×1 convolution at stride 1 needs only the product).
  * NCHW and non-float32 inputs go to the shipped kernel.
  */
 export function makeConv2dBackpropInput(shipped: tf.KernelConfig): tf.KernelFunc {
@@ -27,12 +31,39 @@ export function makeConv2dBackpropInput(shipped: tf.KernelConfig): tf.KernelFunc
     });
     const [fh, fw, inC, outC] = filter.shape;
     const positions = g.batch * g.outHeight * g.outWidth;
+    const backend = args.backend as tf.KernelBackend;
+    if (g.strideHeight === 1 && g.strideWidth === 1 && nativeModule(backend) != null) {
+      const turned = tf.tidy(() => tf.transpose(tf.reverse(inputTensor(args, 'filter'), [0, 1]), [0, 1, 3, 2]));
+      try {
+        const dx = nativeConv2d(dy, turned, gradientGeometry(g, outC), backend);
+        if (dx != null) return dx;
+      } finally {
+        turned.dispose();
+      }
+    }
     return tf.tidy(() => {
       const dy2 = tf.reshape(inputTensor(args, 'dy'), [positions, outC]);
       const wT = tf.transpose(tf.reshape(inputTensor(args, 'filter'), [fh * fw * inC, outC]));
       const dcols = tf.matMul(dy2, wT) as tf.Tensor2D;
       if (isPointwise(g)) return tf.reshape(dcols, a.inputShape);
-      return col2imSum(dcols, g, args.backend as tf.KernelBackend);
+      return col2imSum(dcols, g, backend);
     });
+  };
+}
+
+/**
+ * The convolution over dy that gives dx at stride 1: dx[ih] = Σ over taps of dy[ih + pad − tap·dilation]·W[tap]
+ * is, with the taps numbered backwards, a convolution of dy padded by (taps − 1)·dilation − pad.
+ */
+function gradientGeometry(g: ConvGeometry, outChannels: number): ConvGeometry {
+  return {
+    ...g,
+    inHeight: g.outHeight,
+    inWidth: g.outWidth,
+    inChannels: outChannels,
+    outHeight: g.inHeight,
+    outWidth: g.inWidth,
+    padTop: (g.filterHeight - 1) * g.dilationHeight - g.padTop,
+    padLeft: (g.filterWidth - 1) * g.dilationWidth - g.padLeft,
   };
 }

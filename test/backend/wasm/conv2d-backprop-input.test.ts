@@ -40,6 +40,31 @@ test.each([
     },
   },
   { what: 'pad 1 with ceil rounding', x: [1, 7, 7, 2], f: [3, 3, 2, 3], dy: [1, 4, 4, 3], attrs: { strides: 2, pad: 1, dimRoundingMode: 'ceil' } },
+  // Stride 1: a convolution of dy in the native kernel (the filter turned, padded by (taps − 1) − pad).
+  { what: 'stride 1, 5×3 valid', x: [2, 9, 8, 5], f: [5, 3, 5, 6], dy: [2, 5, 6, 6], attrs: { strides: 1, pad: 'valid' } },
+  { what: 'stride 1, pad 3 beyond the 3×3 reach', x: [1, 6, 5, 4], f: [3, 3, 4, 3], dy: [1, 10, 9, 3], attrs: { strides: 1, pad: 3 } },
+  {
+    what: 'stride 1, explicit asymmetric padding',
+    x: [2, 7, 6, 3],
+    f: [3, 2, 3, 5],
+    dy: [2, 7, 7, 5],
+    attrs: {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [1, 1],
+        [2, 0],
+        [0, 0],
+      ],
+    },
+  },
+  {
+    what: "stride 1, ResNet-50's 3×3 64 → 64 at 14×14",
+    x: [2, 14, 14, 64],
+    f: [3, 3, 64, 64],
+    dy: [2, 14, 14, 64],
+    attrs: { strides: 1, pad: 'same' },
+  },
 ])('called directly, matches cpu: $what', async (r) => {
   const dy = randomTensor(r.dy, 1);
   const f = randomTensor(r.f, 2);

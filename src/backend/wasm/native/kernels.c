@@ -903,12 +903,18 @@ static void pack_patches_t(const float *x, const conv_geometry *g, int M, int q0
       continue;
     }
     /* Four rows that cross a tap (C not a multiple of 4) or the end: one value at a time. */
+    int kh0 = q / C / g->KW, kh1 = (q + 1) / C / g->KW, kh2 = (q + 2) / C / g->KW, kh3 = (q + 3) / C / g->KW;
+    int kw0 = q / C % g->KW, kw1 = (q + 1) / C % g->KW, kw2 = (q + 2) / C % g->KW, kw3 = (q + 3) / C % g->KW;
+    int c0 = q % C, c1 = (q + 1) % C, c2 = (q + 2) % C, c3 = (q + 3) % C;
     for (int p = 0; p < kc; p++) {
-      for (int k = 0; k < 4; k++) {
-        int qk = q + k, tap = qk / C, c = qk % C;
-        const float *s = qk < M ? tap_source(x, g, n, oh, ow, tap / g->KW, tap % g->KW) : 0;
-        dst[p * 4 + k] = s ? s[c] : 0.0f;
-      }
+      const float *s0 = q < M ? tap_source(x, g, n, oh, ow, kh0, kw0) : 0;
+      const float *s1 = q + 1 < M ? tap_source(x, g, n, oh, ow, kh1, kw1) : 0;
+      const float *s2 = q + 2 < M ? tap_source(x, g, n, oh, ow, kh2, kw2) : 0;
+      const float *s3 = q + 3 < M ? tap_source(x, g, n, oh, ow, kh3, kw3) : 0;
+      dst[p * 4] = s0 ? s0[c0] : 0.0f;
+      dst[p * 4 + 1] = s1 ? s1[c1] : 0.0f;
+      dst[p * 4 + 2] = s2 ? s2[c2] : 0.0f;
+      dst[p * 4 + 3] = s3 ? s3[c3] : 0.0f;
       if (++ow == g->OW) {
         ow = 0;
         if (++oh == g->OH) oh = 0, n++;
