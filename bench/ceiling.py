@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """What the hardware allows: single matrix products and convolutions on wasm next to PyTorch, one sitting.
 
-fundus-train's training step is mostly matrix products and convolutions (XNNPACK on wasm, oneDNN/MKL in
-PyTorch). WebAssembly's SIMD is 128 bits wide with no fused multiply-add; PyTorch on an AVX-512 CPU uses
-512-bit FMA. The ratio of these single operations is the floor under any model's training-step ratio
-whose time is mostly in them. Rounds alternate the two sides, so both see the same load.
+fundus-train's training step is mostly matrix products and convolutions (its native wasm kernel, with
+relaxed SIMD's fused multiply-add where the runtime has it; oneDNN/MKL in PyTorch); the shipped tfjs-wasm
+kernel it replaces (XNNPACK) is timed beside it. WebAssembly's SIMD is 128 bits wide; PyTorch on an
+AVX-512 CPU uses 256- or 512-bit FMA. The ratio of these single operations is the floor under any model's
+training-step ratio whose time is mostly in them. Rounds alternate the sides, so all see the same load.
 
 Usage (from the repository root, after `npm run build`):
   /usr/bin/python3 bench/ceiling.py [--rounds 2] [--reps 5] [--threads 2] [--out bench/results/DATE-ceiling.jsonl]
@@ -71,13 +72,13 @@ def main() -> None:
         for row in rows:
             f.write(json.dumps({**row, 'at': stamp, 'cpu': cpu_flags(), 'cores': os.cpu_count()}) + '\n')
     print(f'{os.cpu_count()} cores, {cpu_flags()}; medians over {a.rounds} rounds of {a.reps} runs each')
-    print('| operation | wasm s (GFLOP/s) | PyTorch s (GFLOP/s) | wasm / PyTorch |')
-    print('| --- | --- | --- | ---: |')
+    print('| operation | wasm s (GFLOP/s) | shipped XNNPACK s (GFLOP/s) | PyTorch s (GFLOP/s) | wasm / PyTorch | XNNPACK / PyTorch |')
+    print('| --- | --- | --- | --- | ---: | ---: |')
     for op in dict.fromkeys(r['op'] for r in rows):
-        w = statistics.median(r['seconds'] for r in rows if r['op'] == op and r['side'] == 'wasm')
-        t = statistics.median(r['seconds'] for r in rows if r['op'] == op and r['side'] == 'pytorch')
+        w, x, t = (statistics.median(r['seconds'] for r in rows if r['op'] == op and r['side'] == side)
+                   for side in ('wasm', 'xnnpack', 'pytorch'))
         fl = next(r['gflops'] * r['seconds'] for r in rows if r['op'] == op)
-        print(f'| {op} | {w:.4f} ({fl / w:.0f}) | {t:.4f} ({fl / t:.0f}) | {w / t:.2f} |')
+        print(f'| {op} | {w:.4f} ({fl / w:.0f}) | {x:.4f} ({fl / x:.0f}) | {t:.4f} ({fl / t:.0f}) | {w / t:.2f} | {x / t:.2f} |')
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeModule } from './wasm/native/module';
 import { UserError } from '../util/errors';
 import { registerGradients } from './gradients';
 import { registerWasmTrainingKernels } from './wasm';
@@ -274,7 +275,8 @@ export interface BackendDescription {
   tfjsVersion: string;
   /** version of the package providing the backend */
   packageVersion?: string;
-  wasm?: { simd: boolean; threads: number };
+  /** fma: whether the native kernels' matrix products use relaxed SIMD's fused multiply-add */
+  wasm?: { simd: boolean; threads: number; fma: boolean };
   /** the WebGPU adapter (name, whether software, limits) */
   adapter?: AdapterReport;
 }
@@ -301,6 +303,7 @@ export async function describeBackend(info?: BackendInfo): Promise<BackendDescri
     description.wasm = {
       simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
       threads: wasm.getThreadsCount(),
+      fma: nativeModule(tf.backend())?.fma ?? false,
     };
   }
   return description;

@@ -13,7 +13,7 @@ export function doctorLines(r: DoctorReport): string[] {
     `tfjs-core    ${r.tfjs.core}`,
     'backends:',
     ...r.backends.map((b) => `  ${b.name.padEnd(10)} ${b.available ? 'available' : 'not available'}: ${b.detail}`),
-    `wasm         ${r.wasm == null ? 'not available' : `SIMD ${r.wasm.simd ? 'yes' : 'no'}, ${r.wasm.threads} thread${r.wasm.threads === 1 ? '' : 's'}`}`,
+    `wasm         ${r.wasm == null ? 'not available' : `SIMD ${r.wasm.simd ? 'yes' : 'no'}, ${r.wasm.threads} thread${r.wasm.threads === 1 ? '' : 's'}, ${r.wasm.fma ? 'fused multiply-add (relaxed SIMD)' : 'no fused multiply-add'}`}`,
   ];
   const a = r.webgpu.adapter;
   if (a == null) {

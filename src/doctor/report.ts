@@ -13,7 +13,7 @@ export interface DoctorReport {
   tfjs: { core: string };
   /** every backend fundus-train knows, in `auto`'s order: whether it loads here, and why not */
   backends: { name: RunningBackendName; available: boolean; detail: string }[];
-  wasm: { simd: boolean; threads: number } | null;
+  wasm: { simd: boolean; threads: number; fma: boolean } | null;
   webgpu: {
     adapter: {
       name: string;

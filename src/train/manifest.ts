@@ -9,6 +9,8 @@ export interface Manifest {
   tfjs: string;
   backend: string;
   tfBackend: string;
+  /** on wasm: whether the native matrix products used fused multiply-adds (relaxed SIMD; FUNDUS_WASM_FMA) */
+  wasm?: { fma: boolean };
   seed: number;
   model: { name: string; params: number; config: Record<string, unknown> };
   dataset: { source: string; task: string; classes: string[]; images: number; hash: string };

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EarlyStoppingConfig, ExperimentConfig } from '../config/schema';
 import { configHash } from '../config/resolve';
 import { initBackend, BackendInfo } from '../backend/select';
+import { nativeModule } from '../backend/wasm/native/module';
 import { Dataset } from '../data/types';
 import { loadDataset } from '../data/sources';
 import { SplitIndices, splitDataset, splitsCsv } from '../data/split';
@@ -337,6 +338,7 @@ function newManifest(
     tfjs: tf.version_core,
     backend: backend.name,
     tfBackend: backend.tfBackend,
+    ...(backend.name === 'wasm' ? { wasm: { fma: nativeModule(tf.backend())?.fma ?? false } } : {}),
     seed: config.seed,
     model: { name: model.modelName, params: model.countParams(), config: model.getConfig() },
     dataset: {

@@ -91,4 +91,5 @@ test('describeBackend reports versions and the wasm build for the manifest', asy
   expect(d).toMatchObject({ backend: 'wasm', tfBackend: 'wasm', tfjsVersion: tf.version_core, packageVersion: '4.22.0' });
   expect(typeof d.wasm?.simd).toBe('boolean');
   expect(d.wasm?.threads).toBeGreaterThanOrEqual(1);
+  expect(d.wasm?.fma).toBe(process.env.FUNDUS_WASM_FMA !== '0');
 });

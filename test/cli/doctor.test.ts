@@ -27,7 +27,7 @@ describe('fundus-train doctor', () => {
     expect(j.backends.map((b: { name: string }) => b.name)).toEqual(['cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
     for (const b of j.backends) expect(b).toEqual({ name: expect.any(String), available: expect.any(Boolean), detail: expect.any(String) });
     expect(j.backends.find((b: { name: string }) => b.name === 'cpu').available).toBe(true);
-    expect(j.wasm).toEqual({ simd: expect.any(Boolean), threads: expect.any(Number) });
+    expect(j.wasm).toEqual({ simd: expect.any(Boolean), threads: expect.any(Number), fma: process.env.FUNDUS_WASM_FMA !== '0' });
     if (j.webgpu.adapter == null) {
       expect(j.webgpu.reason).toEqual(expect.any(String));
     } else {

@@ -91,6 +91,7 @@ describe('train()', () => {
     expect(splits).toHaveLength(41);
     const manifest = JSON.parse(fs.readFileSync(path.join(runA, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ backend: 'wasm', seed: 7, loss: 'cross-entropy', splits: { train: 20, val: 10, test: 10 } });
+    expect(manifest.wasm).toEqual({ fma: process.env.FUNDUS_WASM_FMA !== '0' });
     expect(manifest.finished).not.toBeNull();
     const metrics = JSON.parse(fs.readFileSync(path.join(runA, 'metrics.json'), 'utf8'));
     expect(metrics.split).toBe('test');

@@ -73,3 +73,25 @@ export function isPointwise(g: ConvGeometry): boolean {
     g.outWidth === g.inWidth
   );
 }
+
+/**
+ * The geometry as the native kernels take it (kernels.c: conv_geometry, and the depthwise kernels'
+ * arguments): H, W, C, OH, OW, KH, KW, stride h/w, dilation h/w, padding top/left.
+ */
+export function geometryArgs(g: ConvGeometry): number[] {
+  return [
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.dilationHeight,
+    g.dilationWidth,
+    g.padTop,
+    g.padLeft,
+  ];
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convGeometry, isPointwise } from './conv-geometry';
+import { ConvGeometry, convGeometry, isPointwise } from './conv-geometry';
 import { im2col, requireFloat32 } from './heap-layout';
 import { inputTensor, KernelArgs, required } from './kernel-registration';
 import { nativeConv2dFilterGradient } from './native-conv2d';
@@ -15,10 +15,9 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const backend = args.backend as tf.KernelBackend;
   requireFloat32(tf.Conv2DBackpropFilter, required(args.inputs, 'x'), required(args.inputs, 'dy'));
-  if (a.dataFormat !== 'NCHW' && optimizationsEnabled()) {
-    const x = required(args.inputs, 'x');
-    const g = convGeometry({
-      inShape: x.shape,
+  const geometry = (xShape: number[]): ConvGeometry =>
+    convGeometry({
+      inShape: xShape,
       filterShape: a.filterShape,
       strides: a.strides,
       dilations: 1,
@@ -26,7 +25,9 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
       dimRoundingMode: a.dimRoundingMode,
       depthwise: false,
     });
-    const out = nativeConv2dFilterGradient(x, required(args.inputs, 'dy'), g, backend);
+  if (a.dataFormat !== 'NCHW' && optimizationsEnabled()) {
+    const x = required(args.inputs, 'x');
+    const out = nativeConv2dFilterGradient(x, required(args.inputs, 'dy'), geometry(x.shape), backend);
     if (out != null) return out;
   }
   return tf.tidy(() => {
@@ -37,15 +38,7 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
       dy = tf.transpose(dy, [0, 2, 3, 1]);
     }
     const [fh, fw, inC, outC] = a.filterShape;
-    const g = convGeometry({
-      inShape: x.shape,
-      filterShape: a.filterShape,
-      strides: a.strides,
-      dilations: 1,
-      pad: a.pad,
-      dimRoundingMode: a.dimRoundingMode,
-      depthwise: false,
-    });
+    const g = geometry(x.shape);
     const positions = g.batch * g.outHeight * g.outWidth;
     const dy2 = tf.reshape(dy, [positions, outC]);
     const cols = isPointwise(g) ? tf.reshape(x, [positions, inC]) : im2col(x, g, backend);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConvGeometry, convGeometry } from './conv-geometry';
+import { ConvGeometry, convGeometry, geometryArgs } from './conv-geometry';
 import { requireFloat32, wasmHeap } from './heap-layout';
 import { adoptOutput, inputTensor, KernelArgs, required } from './kernel-registration';
 import { address, allocate, heapF32, heapF64, nativeModule, withScratch } from './native/module';
@@ -60,27 +60,7 @@ function nativeFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry, 
     const starts = Array.from({ length: threads }, (_, p) => s + p * perThread);
     m.pool.runSplit({
       fn: 'depthwise_filter_grad',
-      args: [
-        xa,
-        dya,
-        g.inHeight,
-        g.inWidth,
-        C,
-        g.outHeight,
-        g.outWidth,
-        fh,
-        fw,
-        g.strideHeight,
-        g.strideWidth,
-        g.dilationHeight,
-        g.dilationWidth,
-        g.padTop,
-        g.padLeft,
-        0,
-        0,
-        0,
-        0,
-      ],
+      args: [xa, dya, ...geometryArgs(g), 0, 0, 0, 0],
       // Output rows worth a hand-off: at least about 2^16 values of dy.
       total: rows,
       minChunk: Math.ceil((1 << 16) / Math.max(1, g.outWidth * C)),

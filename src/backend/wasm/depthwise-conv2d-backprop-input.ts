@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convGeometry } from './conv-geometry';
+import { convGeometry, geometryArgs } from './conv-geometry';
 import { requireFloat32, spreadWindow } from './heap-layout';
 import { adoptOutput, inputTensor, KernelArgs, required } from './kernel-registration';
 import { address, allocate, nativeModule } from './native/module';
@@ -42,26 +42,7 @@ export function depthwiseConv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
         const perImage = g.outHeight * g.outWidth * channels;
         m.pool.runSplit({
           fn: 'depthwise_input_grad',
-          args: [
-            dya,
-            fa,
-            g.inHeight,
-            g.inWidth,
-            channels,
-            g.outHeight,
-            g.outWidth,
-            fh,
-            fw,
-            g.strideHeight,
-            g.strideWidth,
-            g.dilationHeight,
-            g.dilationWidth,
-            g.padTop,
-            g.padLeft,
-            0,
-            0,
-            dxa,
-          ],
+          args: [dya, fa, ...geometryArgs(g), 0, 0, dxa],
           total: g.batch,
           minChunk: Math.ceil((1 << 16) / Math.max(1, perImage)),
           start: 15,

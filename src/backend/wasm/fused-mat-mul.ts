@@ -3,12 +3,15 @@ import { shippedProduct2d } from './batch-mat-mul';
 import { heapBatchLayout } from './heap-layout';
 import { adoptOutput, asTensor, required, WASM } from './kernel-registration';
 import { matMulShape, productByUntransposed2d, rewritePays } from './mat-mul-plan';
+import { nativeProduct, nativeProductApplies } from './native-mat-mul';
+import { optimizationsEnabled } from '../optimizations';
 
 /**
- * _FusedMatMul for wasm: activation(a·b + bias), with a and b transposed explicitly and batches split
- * as for BatchMatMul. A single product still runs the shipped fused kernel (bias and activation applied
- * by XNNPACK); batched products, and biases of rank > 1 (which the shipped kernel rejects), add the
- * bias and apply the activation as separate ops, as the cpu backend does.
+ * _FusedMatMul for wasm: activation(a·b + bias). In the native matrix kernel where it is loaded (bias and
+ * ReLU in the same pass; other activations after it, as the cpu backend applies them). Otherwise with a and
+ * b transposed explicitly and batches split as for BatchMatMul: a single product runs the shipped fused
+ * kernel (bias and activation applied by XNNPACK); batched products, and biases of rank > 1 (which the
+ * shipped kernel rejects), add the bias and apply the activation as separate ops.
  *
  * This also corrects the shipped kernel: its slow path (taken for any transpose or batch) adds
  * bias[min(row·n + col, size − 1)] instead of bias[col], so a transposed fused product with a bias is
@@ -24,9 +27,24 @@ export function makeFusedMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
     const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
     const vectorBias = bias == null || bias.shape.length === 1;
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || shape == null) return shipped.kernelFunc(args);
+    const backend = args.backend as tf.KernelBackend;
+    const columnBias = bias == null || (bias.shape.length === 1 && bias.shape[0] === shape.n);
+    if (optimizationsEnabled() && columnBias && nativeProductApplies(shape)) {
+      const inKernel = attrs.activation === 'relu' || attrs.activation === 'linear';
+      const out = nativeProduct(a, b, transposeA, transposeB, shape, backend, {
+        bias,
+        activation: attrs.activation === 'relu' ? 'relu' : 'identity',
+      });
+      if (out != null && inKernel) return out;
+      if (out != null) {
+        return tf.tidy(() => {
+          const prelu = preluActivationWeights == null ? undefined : asTensor(preluActivationWeights, backend);
+          return activate(tf.engine().makeTensorFromTensorInfo(out), attrs.activation, prelu, attrs.leakyreluAlpha);
+        });
+      }
+    }
     const slowOrWrong = rewritePays(shape, transposeA, transposeB) || (bias != null && (transposeA || transposeB || shape.batchA * shape.batchB > 1));
     if (vectorBias && !slowOrWrong) return shipped.kernelFunc(args);
-    const backend = args.backend as tf.KernelBackend;
     return tf.tidy(() => {
       const at = asTensor(a, backend);
       const bt = asTensor(b, backend);

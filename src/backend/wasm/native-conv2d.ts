@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConvGeometry, convGeometry, isPointwise } from './conv-geometry';
+import { ConvGeometry, convGeometry, geometryArgs, isPointwise } from './conv-geometry';
 import { KernelArgs, required } from './kernel-registration';
 import { optimizationsEnabled } from '../optimizations';
 import { A_MATRIX, A_PATCHES, A_PATCHES_T, GemmCall, runGemm } from './native-mat-mul';
@@ -21,74 +21,48 @@ import { address, allocate, nativeModule } from './native/module';
  */
 export const MIN_NATIVE_POSITIONS = 64;
 
-/** The geometry as kernels.c's conv_geometry: H, W, C, OH, OW, KH, KW, sh, sw, dh, dw, pt, pl. */
-function geometryInts(g: ConvGeometry): number[] {
-  return [
-    g.inHeight,
-    g.inWidth,
-    g.inChannels,
-    g.outHeight,
-    g.outWidth,
-    g.filterHeight,
-    g.filterWidth,
-    g.strideHeight,
-    g.strideWidth,
-    g.dilationHeight,
-    g.dilationWidth,
-    g.padTop,
-    g.padLeft,
-  ];
-}
-
 /** Where A comes from: x itself (pointwise, read upright or transposed) or its patches. */
 function patchSource(x: number, g: ConvGeometry, transposed: boolean): Pick<GemmCall, 'a' | 'aKind' | 'geometry' | 'aBatch' | 'aRow' | 'aCol'> {
   if (isPointwise(g)) {
     const C = g.inChannels;
     return { a: x, aKind: A_MATRIX, aBatch: 0, aRow: transposed ? 1 : C, aCol: transposed ? C : 1 };
   }
-  return { a: x, aKind: transposed ? A_PATCHES_T : A_PATCHES, geometry: geometryInts(g), aBatch: 0, aRow: 0, aCol: 0 };
+  return { a: x, aKind: transposed ? A_PATCHES_T : A_PATCHES, geometry: geometryArgs(g), aBatch: 0, aRow: 0, aCol: 0 };
 }
 
 /** conv2d(x, filter) (NHWC) in the native kernel, or null where the module is not loaded. */
 export function nativeConv2d(x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, backend: tf.KernelBackend): tf.TensorInfo | null {
-  const native = nativeModule(backend);
-  if (native == null) return null;
-  const outC = filter.shape[3];
+  const positions = g.batch * g.outHeight * g.outWidth;
   const taps = g.filterHeight * g.filterWidth * g.inChannels;
-  const out = allocate(backend, [g.batch, g.outHeight, g.outWidth, outC]);
-  runGemm(native, backend, {
-    ...patchSource(address(backend, x), g, false),
-    b: address(backend, filter),
-    bBatch: 0,
-    bRow: outC,
-    bCol: 1,
-    batch: 1,
-    m: g.batch * g.outHeight * g.outWidth,
-    k: taps,
-    n: outC,
-    out: address(backend, out),
-  });
-  return out;
+  const outC = filter.shape[3];
+  return patchProduct(backend, x, g, false, filter, positions, taps, outC, [g.batch, g.outHeight, g.outWidth, outC]);
 }
 
 /** The filter gradient patchesᵀ·dy as [fh, fw, inC, outC], or null where the module is not loaded. */
 export function nativeConv2dFilterGradient(x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry, backend: tf.KernelBackend): tf.TensorInfo | null {
+  const positions = g.batch * g.outHeight * g.outWidth;
+  const taps = g.filterHeight * g.filterWidth * g.inChannels;
+  const outC = dy.shape[3];
+  return patchProduct(backend, x, g, true, dy, taps, positions, outC, [g.filterHeight, g.filterWidth, g.inChannels, outC]);
+}
+
+/** [m, k] · [k, n] with A x's patches (transposed or not) and B a row-major matrix, as a new tensor of outShape. */
+function patchProduct(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  g: ConvGeometry,
+  transposed: boolean,
+  b: tf.TensorInfo,
+  m: number,
+  k: number,
+  n: number,
+  outShape: number[],
+): tf.TensorInfo | null {
   const native = nativeModule(backend);
   if (native == null) return null;
-  const outC = dy.shape[3];
-  const out = allocate(backend, [g.filterHeight, g.filterWidth, g.inChannels, outC]);
-  runGemm(native, backend, {
-    ...patchSource(address(backend, x), g, true),
-    b: address(backend, dy),
-    bBatch: 0,
-    bRow: outC,
-    bCol: 1,
-    batch: 1,
-    m: g.filterHeight * g.filterWidth * g.inChannels,
-    k: g.batch * g.outHeight * g.outWidth,
-    n: outC,
-    out: address(backend, out),
-  });
+  const out = allocate(backend, outShape);
+  const a = patchSource(address(backend, x), g, transposed);
+  runGemm(native, backend, { ...a, b: address(backend, b), bBatch: 0, bRow: n, bCol: 1, batch: 1, m, k, n, out: address(backend, out) });
   return out;
 }
 
