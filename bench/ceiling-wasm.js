@@ -42,7 +42,7 @@ async function main() {
       op: `matmul ${n}x${n}x${n}`,
       flops: 2 * n ** 3,
       run: () => tf.matMul(a, b),
-      shipped: () => shipped(tf.BatchMatMul, { a: a.reshape([1, n, n]), b: b.reshape([1, n, n]) }, { transposeA: false, transposeB: false }),
+      shipped: () => shipped(tf.BatchMatMul, { a: tf.reshape(a, [1, n, n]), b: tf.reshape(b, [1, n, n]) }, { transposeA: false, transposeB: false }),
       keep: [a, b],
     });
   }
