@@ -35,8 +35,8 @@ export function makeFusedMatMul(shipped: tf.KernelConfig): tf.KernelFunc {
         bias,
         activation: attrs.activation === 'relu' ? 'relu' : 'identity',
       });
-      if (out != null && inKernel) return out;
       if (out != null) {
+        if (inKernel) return out;
         return tf.tidy(() => {
           const prelu = preluActivationWeights == null ? undefined : asTensor(preluActivationWeights, backend);
           return activate(tf.engine().makeTensorFromTensorInfo(out), attrs.activation, prelu, attrs.leakyreluAlpha);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MatMulShape } from './mat-mul-plan';
+import { MatMulShape, MIN_REWRITE_MACS } from './mat-mul-plan';
 import { ACTIVATION_CODE, address, allocate, heapI32, NativeActivation, NativeModule, nativeModule, withScratch } from './native/module';
 
 /**
@@ -10,8 +10,8 @@ import { ACTIVATION_CODE, address, allocate, heapI32, NativeActivation, NativeMo
  * shapes), before counting the transposes and packing that XNNPACK's path needed around it.
  */
 
-/** Below this many multiply-adds the shipped kernel's plain loop costs less than a native call's set-up. */
-export const MIN_NATIVE_MACS = 16 * 1024;
+/** Below this many multiply-adds products stay with the shipped kernel, as before the rewrite (mat-mul-plan.ts). */
+export const MIN_NATIVE_MACS = MIN_REWRITE_MACS;
 
 /** Contraction slice of the native kernel (GEMM_KC in kernels.c): the panels' depth. */
 const KC = 256;
@@ -21,7 +21,7 @@ const MAX_COLS = 512;
 /** Tasks per thread worth aiming for, so that threads that get less of a core still finish together. */
 const TASKS_PER_THREAD = 4;
 
-/** Whether the native product takes this product (the module loaded, float32, big enough). */
+/** Whether this product is big enough for the native kernel (callers check the type and the module). */
 export function nativeProductApplies(s: MatMulShape): boolean {
   return s.m * s.k * s.n * Math.max(s.batchA, s.batchB) >= MIN_NATIVE_MACS;
 }

@@ -178,9 +178,8 @@ void scale_shift_act(const float *x, int rows, int C, const float *scale, const 
       for (int c = 0; c < C; c += 4) {
         f4 s = load(scale + c), h = load(shift + c);
         f4 z0 = add(mul(load(x0 + c), s), h), z1 = add(mul(load(x1 + c), s), h);
-        f4 d0 = add(splat(1.0f), exp4(wasm_f32x4_neg(z0))), d1 = add(splat(1.0f), exp4(wasm_f32x4_neg(z1)));
-        store(y0 + c, dvd(z0, d0));
-        store(y1 + c, dvd(z1, d1));
+        store(y0 + c, silu4(z0));
+        store(y1 + c, silu4(z1));
       }
     }
   }
@@ -532,6 +531,18 @@ void adam_update(const float *p, const float *g, const float *m, const float *v,
   }
 }
 
+/* Four floats of each of rows r0..r3, transposed: out + q·out_step gets element q of every row. */
+static inline void transpose4(const float *r0, const float *r1, const float *r2, const float *r3, float *out,
+                              int out_step) {
+  f4 a = load(r0), b = load(r1), c = load(r2), d = load(r3);
+  f4 ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5);
+  f4 ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+  store(out, wasm_i64x2_shuffle(ab_lo, cd_lo, 0, 2));
+  store(out + out_step, wasm_i64x2_shuffle(ab_lo, cd_lo, 1, 3));
+  store(out + 2 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 0, 2));
+  store(out + 3 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 1, 3));
+}
+
 /*
  * y = xᵀ for the rows [r0, r1) of one [R, Cn] block, in 4×4 tiles transposed in registers, tiles visited
  * in 32×32 groups.
@@ -545,14 +556,8 @@ static void transpose2d(const float *x, int R, int Cn, int r0, int r1, float *y)
       for (; r + 4 <= re; r += 4) {
         int c = cb;
         for (; c + 4 <= ce; c += 4) {
-          f4 r0 = load(x + (r + 0) * Cn + c), r1 = load(x + (r + 1) * Cn + c);
-          f4 r2 = load(x + (r + 2) * Cn + c), r3 = load(x + (r + 3) * Cn + c);
-          f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-          f4 t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-          store(y + (c + 0) * R + r, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
-          store(y + (c + 1) * R + r, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
-          store(y + (c + 2) * R + r, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
-          store(y + (c + 3) * R + r, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+          const float *xr = x + r * Cn + c;
+          transpose4(xr, xr + Cn, xr + 2 * Cn, xr + 3 * Cn, y + c * R + r, R);
         }
         for (; c < ce; c++)
           for (int i = 0; i < 4; i++) y[c * R + r + i] = x[(r + i) * Cn + c];
@@ -763,19 +768,6 @@ void max_pool_grad(const float *x, const float *dy, int H, int W, int C, int out
 #define GEMM_KC 256
 #define GEMM_MR 4
 #define GEMM_NR 8
-
-
-/* Rows r0..r3 (4 floats each, at p) as columns: out[q] holds element q of every row, for q < 4. */
-static inline void transpose4(const float *r0, const float *r1, const float *r2, const float *r3, float *out,
-                              int out_step) {
-  f4 a = load(r0), b = load(r1), c = load(r2), d = load(r3);
-  f4 ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5);
-  f4 ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
-  store(out, wasm_i64x2_shuffle(ab_lo, cd_lo, 0, 2));
-  store(out + out_step, wasm_i64x2_shuffle(ab_lo, cd_lo, 1, 3));
-  store(out + 2 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 0, 2));
-  store(out + 3 * out_step, wasm_i64x2_shuffle(ab_hi, cd_hi, 1, 3));
-}
 
 /*
  * A's rows [0, mc) and columns [0, kc) (element (i, p) at a[i·ar + p·ac]) into panels of 4 rows: panel
